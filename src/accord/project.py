@@ -1,0 +1,110 @@
+"""A project folder: ``accord.toml`` (the configuration), ``spec/`` and ``.accord/`` (state).
+
+Layout::
+
+    DIR/accord.toml        project configuration, one table per pipeline stage
+    DIR/spec/              the behaviour spec (see docs/spec.md)
+    DIR/.accord/           everything Accord writes: the SQLite store, stage outputs, runs
+
+Each pipeline stage declares a pydantic model for its table; :func:`load_project` checks
+every table before anything runs, so a typo in the last stage's settings fails at once.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from accord.errors import AccordError
+
+CONFIG_NAMES = ("accord.toml",)
+
+
+class ProjectError(AccordError):
+    """The project folder or its configuration is not usable."""
+
+
+class ProjectSection(BaseModel):
+    """The ``[project]`` table."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "accord"
+    """A short name, used in model-version names and the report title."""
+    spec: str = "spec"
+    """The spec folder, relative to the project folder."""
+    database_url: str | None = None
+    """A SQLAlchemy URL; unset means SQLite under ``.accord/`` (``ACCORD_DATABASE_URL`` wins)."""
+
+
+@dataclass
+class Project:
+    """A loaded project folder."""
+
+    root: Path
+    config_path: Path | None
+    project: ProjectSection
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def spec_dir(self) -> Path:
+        return (self.root / self.project.spec).resolve()
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".accord"
+
+    def table(self, name: str) -> dict[str, Any]:
+        """The raw ``[name]`` table (empty when absent)."""
+        return dict(self.tables.get(name, {}))
+
+    def section(self, name: str, model: type[BaseModel]) -> Any:
+        """The ``[name]`` table validated by ``model``, with errors naming the file and key."""
+        return validate_table(self.config_path, name, self.table(name), model)
+
+
+def validate_table(path: Path | None, name: str, raw: dict[str, Any],
+                   model: type[BaseModel]) -> Any:
+    """Validate one TOML table; the error lists every bad key with what is allowed."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        where = path.name if path else "accord.toml"
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"]) or "(table)"
+            if err["type"] == "extra_forbidden":
+                allowed = ", ".join(sorted(model.model_fields))
+                msg = f"unknown key; allowed: {allowed}"
+            else:
+                msg = err["msg"]
+                if "input" in err and err["type"] != "missing":
+                    msg += f" (got {err['input']!r})"
+            lines.append(f"{where}: [{name}] {key}: {msg}")
+        raise ProjectError("\n".join(lines)) from None
+
+
+def load_project(root: Path | str) -> Project:
+    """Read ``DIR/accord.toml``; a folder without one uses the defaults."""
+    root = Path(root)
+    if not root.is_dir():
+        raise ProjectError(f"{root}: not a folder; expected a project folder with accord.toml "
+                           "and spec/")
+    config_path = next((root / n for n in CONFIG_NAMES if (root / n).exists()), None)
+    data: dict[str, Any] = {}
+    if config_path is not None:
+        try:
+            data = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ProjectError(f"{config_path}: {exc}") from None
+    tables = {k: v for k, v in data.items() if isinstance(v, dict)}
+    scalars = [k for k, v in data.items() if not isinstance(v, dict)]
+    if scalars:
+        raise ProjectError(f"{config_path}: top-level keys {', '.join(scalars)} must sit "
+                           "inside a table such as [project]")
+    project = validate_table(config_path, "project", tables.pop("project", {}), ProjectSection)
+    return Project(root=root.resolve(), config_path=config_path, project=project, tables=tables)
