@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from accord.pipeline._report import write_run_folder
 from accord.pipeline._runner import (
     PipelineError,
     RunResult,
@@ -58,8 +59,11 @@ def run_project(directory: Path | str, *, start: str | None = None, until: str |
                               log=log, state={"store": store})
     finally:
         store.close()
+    report = write_run_folder(project, stages or STAGES, result)
     spec_out = result.outputs.get("spec")
     if spec_out is not None:
         log("")
         log((spec_out.dir / "summary.txt").read_text(encoding="utf-8").rstrip())
+    log("")
+    log(f"report: {report}")
     return result

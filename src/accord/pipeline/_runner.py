@@ -46,6 +46,7 @@ class Stage:
         version: bump when a code change alters the stage's output, to invalidate caches.
         fingerprint: extra inputs not in the config (e.g. the spec's content hash).
         describe: a one-line summary of the figures for the console.
+        report: the stage's section of ``report.html`` (HTML fragments), if it has one.
     """
 
     name: str
@@ -55,6 +56,8 @@ class Stage:
     version: str = "1"
     fingerprint: Callable[[Project], str] | None = None
     describe: Callable[[dict[str, Any]], str] | None = None
+    report: Callable[[StageOutput], list[Any]] | None = None
+    title: str = ""
 
 
 @dataclass

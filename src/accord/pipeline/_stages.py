@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from accord.pipeline._runner import Stage, StageContext
+from accord.pipeline._runner import Stage, StageContext, StageOutput
 from accord.project import Project
 
 
@@ -56,11 +55,14 @@ def _describe_spec(fig: dict[str, Any]) -> str:
     return f"spec version {fig['version']}"
 
 
+def _report_spec(out: StageOutput) -> list[Any]:
+    from accord.report import paragraph, pre
+
+    return [paragraph(f"Spec version {out.figures['version']} (sha256 {out.figures['hash']})."),
+            pre((out.dir / "summary.txt").read_text(encoding="utf-8"))]
+
+
 SPEC = Stage("spec", run_spec, SpecConfig, version="1", fingerprint=_spec_fingerprint,
-             describe=_describe_spec)
+             describe=_describe_spec, report=_report_spec, title="Behaviour spec")
 
 STAGES: list[Stage] = [SPEC]
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, indent=2, ensure_ascii=False, default=str)
