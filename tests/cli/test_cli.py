@@ -1,0 +1,121 @@
+"""The `accord` command through Typer's runner: output and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from accord.cli import app
+
+DEMO = Path(__file__).resolve().parents[2] / "examples" / "demo"
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_help_lists_every_command_with_a_purpose() -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("spec", "db", "run"):
+        assert command in result.output
+    sub = invoke("spec", "--help")
+    for command in ("check", "show", "diff", "init"):
+        assert command in sub.output
+    assert "upgrade" in invoke("db", "--help").output
+
+
+def test_spec_check_show_and_json() -> None:
+    result = invoke("spec", "check", DEMO / "spec")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ok: ") and "version" in result.output
+    shown = invoke("spec", "show", DEMO / "spec", "--json")
+    data = json.loads(shown.output)
+    assert len(data["hash"]) == 64 and data["hash"].startswith(data["version"])
+    assert {c["id"] for c in data["content"]["guidelines"]["categories"]} >= {"offensive",
+                                                                              "helpful"}
+
+
+def test_spec_check_reports_errors_with_exit_code_2(tmp_path: Path) -> None:
+    spec = tmp_path / "spec"
+    shutil.copytree(DEMO / "spec", spec)
+    bounds = spec / "bounds.yaml"
+    bounds.write_text(bounds.read_text().replace("default: balanced", "default: centrist", 1))
+    result = invoke("spec", "check", spec)
+    assert result.exit_code == 2
+    assert "bounds.yaml:" in result.output and "'centrist'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_spec_init_then_check_then_refuse_overwrite(tmp_path: Path) -> None:
+    target = tmp_path / "new"
+    assert invoke("spec", "init", target).exit_code == 0
+    assert invoke("spec", "check", target).exit_code == 0
+    again = invoke("spec", "init", target)
+    assert again.exit_code == 2 and "error:" in again.output
+
+
+def test_spec_diff_between_two_versions(tmp_path: Path) -> None:
+    new = tmp_path / "new"
+    shutil.copytree(DEMO / "spec", new)
+    bounds = new / "bounds.yaml"
+    bounds.write_text(bounds.read_text().replace("default: neutral", "default: friendly", 1)
+                      .replace("value: neutral", "value: friendly", 1))
+    result = invoke("spec", "diff", DEMO / "spec", new)
+    assert result.exit_code == 0, result.output
+    assert "tone" in result.output and "friendly" in result.output
+    as_json = json.loads(invoke("spec", "diff", DEMO / "spec", new, "--json").output)
+    assert "friendly" in json.dumps(as_json)
+    same = invoke("spec", "diff", DEMO / "spec", DEMO / "spec")
+    assert same.exit_code == 0 and "friendly" not in same.output
+
+
+def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    result = invoke("spec", "check", tmp_path / "nope")
+    assert result.exit_code == 2
+    assert "nope" in result.output
+
+
+def test_db_upgrade_current_downgrade(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    up = invoke("db", "upgrade", "--url", url)
+    assert up.exit_code == 0, up.output
+    current = invoke("db", "current", "--url", url)
+    head = current.output.split("head: ")[1].strip()
+    assert f"current: {head}" in current.output
+    down = invoke("db", "downgrade", "base", "--url", url)
+    assert down.exit_code == 0, down.output
+    assert "(empty database)" in invoke("db", "current", "--url", url).output
+
+
+def test_db_upgrade_uses_the_project_sqlite_file(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACCORD_DATABASE_URL", raising=False)
+    assert invoke("db", "upgrade", "-p", tmp_path).exit_code == 0
+    assert (tmp_path / ".accord" / "accord.sqlite3").exists()
+
+
+def test_run_demo_twice_second_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACCORD_DATABASE_URL", raising=False)
+    project = tmp_path / "demo"
+    shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".accord"))
+    # Only the stages that do not train a model: the spec stage.
+    first = invoke("run", project, "--until", "spec")
+    assert first.exit_code == 0, first.output
+    assert "[spec] done" in first.output and "report:" in first.output
+    second = invoke("run", project, "--until", "spec")
+    assert "[spec] cached" in second.output
+    assert (project / ".accord" / "run" / "report.html").exists()
+
+
+def test_run_rejects_unknown_stage(tmp_path: Path) -> None:
+    project = tmp_path / "demo"
+    shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".accord"))
+    result = invoke("run", project, "--force", "nope")
+    assert result.exit_code == 2
+    assert "unknown stage 'nope'" in result.output
