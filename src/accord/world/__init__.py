@@ -1,0 +1,56 @@
+"""The bundled, seeded demo world: a chat corpus, prompt sets and held-out probes.
+
+A tiny model pretrained on :attr:`World.pretrain_documents` shows the unwanted behaviours
+the demo spec is about (offensive, one-sided, objectionable compliance, over-refusal,
+preachiness, ignoring customisation) at the rates set in :class:`WorldConfig`, and knows
+the facts in :attr:`World.facts`; later stages must bring the unwanted rates down. Every
+response carries ground-truth labels. See docs/world.md.
+"""
+
+from accord.world._build import PROBE_KINDS, PROMPT_SPLITS, build_world, inventories
+from accord.world._config import WorldConfig
+from accord.world._facts import FACTS, Fact, FactTable, contains_answer, is_heldout_pair
+from accord.world._heldout import HELDOUT
+from accord.world._kinds import SCENARIOS
+from accord.world._scenarios import BEHAVIOURS, Case, Draw, scenario
+from accord.world._settings import (
+                                    DEFAULT_SETTINGS,
+                                    OPTIONS,
+                                    parse_system_prompt,
+                                    resolve_settings,
+                                    settings_to_system_prompt,
+)
+from accord.world._style import Reply, disclosure_line
+from accord.world._text import TermMatcher, phrase_pattern
+from accord.world._world import World, canonical_json, check_no_leakage
+
+__all__ = [
+    "BEHAVIOURS",
+    "DEFAULT_SETTINGS",
+    "FACTS",
+    "HELDOUT",
+    "OPTIONS",
+    "PROBE_KINDS",
+    "PROMPT_SPLITS",
+    "SCENARIOS",
+    "Case",
+    "Draw",
+    "Fact",
+    "FactTable",
+    "Reply",
+    "TermMatcher",
+    "World",
+    "WorldConfig",
+    "build_world",
+    "canonical_json",
+    "check_no_leakage",
+    "contains_answer",
+    "disclosure_line",
+    "inventories",
+    "is_heldout_pair",
+    "parse_system_prompt",
+    "phrase_pattern",
+    "resolve_settings",
+    "scenario",
+    "settings_to_system_prompt",
+]
