@@ -1,0 +1,1 @@
+"""Alembic migrations for Accord's database (a package so installers ship the files)."""
