@@ -34,11 +34,11 @@ demo: $(STAMP)
 	$(BIN)/accord run $(DEMO)
 
 test: $(STAMP) sysdeps
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
 	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests $(wildcard bench)
 
 clean-demo:
 	rm -rf $(DEMO)/.accord
