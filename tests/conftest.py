@@ -124,3 +124,17 @@ def store(db_url: str) -> Iterator[Store]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture
+def postgres_store(_postgres: tuple[_Postgres, str]) -> Iterator[Store]:
+    """A ``Store`` on a fresh PostgreSQL database, for behaviour SQLite cannot show
+    (e.g. concurrent writers: SQLite serialises them on one lock)."""
+    server, template = _postgres
+    name = server.create(template=template)
+    opened = Store.open(server.url(name))
+    try:
+        yield opened
+    finally:
+        opened.close()
+        server.drop(name)

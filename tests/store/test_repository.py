@@ -193,9 +193,9 @@ def test_the_database_enforces_foreign_keys(store: Store) -> None:
         session.add(ModelVersion(name="x", stage="sft", artifact_path="a", parent_id=12345))
 
 
-def test_concurrent_writers_of_one_prompt_get_one_row(store: Store) -> None:
-    if store.engine.dialect.name == "sqlite":
-        pytest.skip("SQLite serialises writers: the second waits for the first's lock")
+@pytest.mark.postgres
+def test_concurrent_writers_of_one_prompt_get_one_row(postgres_store: Store) -> None:
+    store = postgres_store
     # Both sessions look the prompt up and find nothing; the first commits its insert
     # while the second's insert waits on the unique key, fails, and returns the winner.
     first = store.sessions()
