@@ -10,6 +10,7 @@ import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from accord.pipeline._evaluate import evaluate_model
 from accord.pipeline._report import write_run_folder
 from accord.pipeline._runner import (
     PipelineError,
@@ -30,6 +31,7 @@ __all__ = [
     "Stage",
     "StageContext",
     "StageOutput",
+    "evaluate_model",
     "project_database_url",
     "run_pipeline",
     "run_project",

@@ -65,4 +65,10 @@ def _report_spec(out: StageOutput) -> list[Any]:
 SPEC = Stage("spec", run_spec, SpecConfig, version="1", fingerprint=_spec_fingerprint,
              describe=_describe_spec, report=_report_spec, title="Behaviour spec")
 
-STAGES: list[Stage] = [SPEC]
+def _all_stages() -> list[Stage]:
+    from accord.pipeline._model_stages import EVAL, PRETRAIN, TOKENIZER, WORLD
+
+    return [SPEC, WORLD, TOKENIZER, PRETRAIN, EVAL]
+
+
+STAGES: list[Stage] = _all_stages()

@@ -1,0 +1,330 @@
+"""Stages world → tokenizer → pretrain → eval: the demo world, the model, its behaviour.
+
+Each function is glue over one package API (``accord.world``, ``accord.model``,
+``accord.audit``); the pipeline runner caches and orders them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from accord.errors import AccordError
+from accord.pipeline._config import build_dataclass, section_model
+from accord.pipeline._runner import Stage, StageContext, StageOutput
+from accord.world import World, WorldConfig
+
+
+def quiet_hf_progress() -> None:
+    """Hugging Face draws its own tqdm bars (weights, shards); in a log they are noise."""
+    from accord.progress import is_interactive
+
+    if not is_interactive():
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+
+
+# ---------------------------------------------------------------------------- world
+
+WorldSection = section_model("WorldSection", WorldConfig)
+
+
+def run_world(ctx: StageContext) -> dict[str, Any]:
+    """Generate the seeded demo world and save it (JSONL + manifest with its hash)."""
+    from accord.world import build_world, check_no_leakage
+
+    world = build_world(build_dataclass(WorldConfig, ctx.config))
+    leaks = check_no_leakage(world)
+    if leaks:
+        raise AccordError("the demo world leaks held-out entities or phrasings into training "
+                          "text:\n" + "\n".join(leaks[:20]))
+    world.save(ctx.dir / "world")
+    summary = world.summary()
+    return {"hash": world.hash, **{k: v for k, v in summary.items() if k != "hash"}}
+
+
+def load_world(out: StageOutput) -> World:
+    return World.load(out.dir / "world")
+
+
+def _report_world(out: StageOutput) -> list[Any]:
+    """Sizes, the configured base rates, and one labelled example per behaviour."""
+    from collections import Counter
+
+    from accord.report import paragraph, table
+
+    world = load_world(out)
+    fig = out.figures
+    parts: list[Any] = [paragraph(
+        f"World {fig['hash'][:12]}: {fig['documents']:,} pretraining documents "
+        f"({fig['dialogues']:,} dialogues, {fig['plain_documents']:,} plain chat texts), "
+        f"about {fig['approx_tokens']:,} tokens; probes are held out (no entity or phrasing "
+        "of theirs occurs in training text).")]
+    rates = [[k, v] for k, v in world.config.to_dict().items()
+             if k.startswith("p_") and isinstance(v, float)]
+    parts.append(table(["knob", "configured rate"], rates, caption="Base rates"))
+    counts: Counter[str] = Counter()
+    examples: dict[str, dict] = {}
+    for doc in world.pretrain_documents:
+        if "messages" not in doc:
+            continue
+        behaviour = doc["labels"].get("behaviour", "?")
+        counts[behaviour] += 1
+        examples.setdefault(behaviour, doc)
+    total = sum(counts.values())
+    rows = []
+    for behaviour, n in counts.most_common():
+        msgs = examples[behaviour]["messages"]
+        user = next((m["content"] for m in msgs if m["role"] == "user"), "")
+        reply = next((m["content"] for m in reversed(msgs) if m["role"] == "assistant"), "")
+        rows.append([behaviour, n, n / total, user, reply])
+    parts.append(table(["behaviour", "dialogues", "share", "example prompt", "example reply"],
+                       rows, caption="Behaviours in the pretraining corpus"))
+    return parts
+
+
+# ---------------------------------------------------------------------------- tokenizer
+
+
+class TokenizerSection(BaseModel):
+    """``[tokenizer]``: the byte-level BPE trained on the pretraining corpus."""
+
+    model_config = ConfigDict(extra="forbid")
+    vocab_size: int = 4096
+    """Target vocabulary, including the 256 byte symbols and the chat special tokens."""
+
+
+def _pretrain_texts(world: World) -> list[str]:
+    texts = []
+    for doc in world.pretrain_documents:
+        if "text" in doc:
+            texts.append(doc["text"])
+        else:
+            texts.extend(m["content"] for m in doc["messages"])
+    return texts
+
+
+def run_tokenizer(ctx: StageContext) -> dict[str, Any]:
+    from accord.model import train_tokenizer
+
+    world = load_world(ctx.inputs["world"])
+    tokenizer = train_tokenizer(_pretrain_texts(world), ctx.config.vocab_size,
+                                ctx.dir / "tokenizer")
+    return {"vocab_size": len(tokenizer)}
+
+
+# ---------------------------------------------------------------------------- pretrain
+
+
+def _pretrain_section() -> type[BaseModel]:
+    from accord.model import PretrainConfig
+
+    return section_model(
+        "PretrainSection", PretrainConfig, exclude=("device", "num_threads"),
+        size=(str, "small"),
+        base_model=(str | None, None),
+    )
+
+
+PretrainSection = _pretrain_section()
+
+
+def _documents(world: World, tokenizer: Any) -> list[str]:
+    from accord.model import render_chat
+
+    docs = []
+    for doc in world.pretrain_documents:
+        docs.append(doc["text"] if "text" in doc else render_chat(tokenizer, doc["messages"]))
+    return docs
+
+
+def run_pretrain(ctx: StageContext) -> dict[str, Any]:
+    """Pretrain a Llama-architecture model from scratch, or import ``base_model``."""
+    from accord.model import (
+        PretrainConfig,
+        build_model,
+        count_parameters,
+        import_base_model,
+        load_model,
+        pretrain,
+    )
+    from accord.store import register_model_version
+
+    quiet_hf_progress()
+    cfg = ctx.config
+    project = ctx.project
+    figures: dict[str, Any]
+    if cfg.base_model:
+        source = Path(cfg.base_model)
+        if not source.is_absolute():
+            source = project.root / source
+        model_dir = import_base_model(source, ctx.dir / "model")
+        model, _ = load_model(model_dir)
+        figures = {"base_model": str(source), "parameters": count_parameters(model),
+                   "model_dir": str(model_dir)}
+    else:
+        from transformers import AutoTokenizer
+
+        tokenizer = AutoTokenizer.from_pretrained(str(ctx.inputs["tokenizer"].dir / "tokenizer"))
+        world = load_world(ctx.inputs["world"])
+        model = build_model(cfg.size, tokenizer, seed=cfg.seed)
+        result = pretrain(build_dataclass(PretrainConfig, cfg), tokenizer, model,
+                          _documents(world, tokenizer), ctx.dir)
+        model_dir = result.model_dir
+        figures = {"size": cfg.size, "parameters": count_parameters(model),
+                   **result.to_dict()}
+    name = f"{project.project.name}-base-{ctx.dir.name.rsplit('-', 1)[-1][:8]}"
+    spec_id = ctx.inputs["spec"].figures["spec_version_id"]
+    with ctx.state["store"].session() as session:
+        register_model_version(
+            session, name=name, stage="pretrain", artifact_path=str(model_dir),
+            spec_version=spec_id, config=cfg.model_dump(mode="json"),
+            datasets={"world": ctx.inputs["world"].figures["hash"]},
+            metrics={k: v for k, v in figures.items() if isinstance(v, int | float)})
+    figures["model_version"] = name
+    return figures
+
+
+def _report_pretrain(out: StageOutput) -> list[Any]:
+    from accord.report import image, paragraph, table
+
+    fig = out.figures
+    parts: list[Any] = [paragraph(f"Model version {fig['model_version']}: "
+                                  f"{fig['parameters']:,} parameters.")]
+    png = out.dir / "loss_curve.png"
+    if fig.get("loss_curve_png"):
+        png = Path(fig["loss_curve_png"])
+    if png.exists():
+        parts.append(image(png, "pretraining loss curve"))
+    rows = [[k, v] for k, v in fig.items() if isinstance(v, int | float | str)
+            and k not in {"loss_curve_png", "loss_curve_json"}]
+    parts.append(table(["figure", "value"], rows))
+    return parts
+
+
+# ---------------------------------------------------------------------------- eval
+
+
+class EvalSection(BaseModel):
+    """``[eval]``: how the behaviour meter samples the base model on the held-out probes."""
+
+    model_config = ConfigDict(extra="forbid")
+    temperature: float = 0.7
+    """Sampling temperature; the meter measures what users would see, so not greedy."""
+    top_p: float = 0.95
+    max_new_tokens: int = 64
+    seed: int = 0
+    samples: int = 1
+    """Samples per probe; more narrows the intervals."""
+    batch_size: int = 32
+    max_per_set: int | None = None
+    """Cap each probe set at this many probes (quick checks); None = all of them."""
+    agreement_sample: int = 1000
+    """Corpus responses used to check each meter grader against the world's labels."""
+
+
+def probe_subset(world: World, cap: int | None) -> dict[str, list] | None:
+    """The first ``cap`` probes of each set (sets are generated in a fixed order)."""
+    if cap is None:
+        return None
+    return {kind: list(records[:cap]) for kind, records in world.probes.items()}
+
+
+def make_generate(model: Any, tokenizer: Any, cfg: EvalSection, log_rows: list | None = None):
+    """A ``conversations → replies`` function over a loaded model (what the meter calls)."""
+    from accord.model import SamplingConfig, generate
+
+    sampling = SamplingConfig(temperature=cfg.temperature, top_p=cfg.top_p,
+                              max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
+    calls = [0]
+
+    def gen(conversations):
+        # Each call gets its own seed stream, so repeated samples differ but stay reproducible.
+        this = SamplingConfig(**{**sampling.to_dict(), "seed": cfg.seed + 7919 * calls[0]})
+        calls[0] += 1
+        replies = generate(model, tokenizer, list(conversations), this, cfg.batch_size)
+        if log_rows is not None:
+            log_rows.extend({"messages": list(c), "text": r, "sampling": this.to_dict()}
+                            for c, r in zip(conversations, replies, strict=True))
+        return replies
+
+    return gen
+
+
+def store_completions(store: Any, model_version: str, rows: list[dict], split: str) -> int:
+    """Keep every sampled reply in the store with its prompt and sampling settings."""
+    from accord.store import add_completions, get_model_version, upsert_prompt
+
+    with store.session() as session:
+        mv = get_model_version(session, model_version)
+        batch = []
+        for row in rows:
+            prompt = upsert_prompt(session, row["messages"], split=split, source="world")
+            batch.append({"prompt_id": prompt.id, "model_version_id": mv.id,
+                          "text": row["text"], "sampling": row["sampling"]})
+        add_completions(session, batch)
+    return len(rows)
+
+
+def run_eval(ctx: StageContext) -> dict[str, Any]:
+    """The behaviour meter on the held-out probes, for the pretrained (base) model."""
+    from accord.audit import grader_agreement, measure
+    from accord.model import load_model
+
+    quiet_hf_progress()
+    pre = ctx.inputs["pretrain"]
+    model, tokenizer = load_model(Path(pre.figures["model_dir"]))
+    world = load_world(ctx.inputs["world"])
+    rows: list[dict] = []
+    result = measure(make_generate(model, tokenizer, ctx.config, rows), world,
+                     seed=ctx.config.seed, samples=ctx.config.samples,
+                     probes=probe_subset(world, ctx.config.max_per_set))
+    (ctx.dir / "meter.json").write_text(json.dumps(result.to_dict(), indent=2))
+    (ctx.dir / "meter.txt").write_text(result.render_text() + "\n")
+    # How far the meter's graders can be trusted: agreement with the world's own labels.
+    agreement = grader_agreement(world, n=ctx.config.agreement_sample, seed=ctx.config.seed)
+    (ctx.dir / "grader_agreement.html").write_text(agreement.to_html())
+    (ctx.dir / "grader_agreement.txt").write_text(agreement.render_text() + "\n")
+    n = store_completions(ctx.state["store"], pre.figures["model_version"], rows, "probe")
+    from accord.store import get_model_version
+
+    with ctx.state["store"].session() as session:
+        mv = get_model_version(session, pre.figures["model_version"])
+        mv.metrics = {**mv.metrics, "meter": result.to_dict()["rows"]}
+    return {"model_version": pre.figures["model_version"], "completions": n,
+            "rates": {r.metric: r.rate for r in result.rows}}
+
+
+def _report_eval(out: StageOutput) -> list[Any]:
+    from markupsafe import Markup
+
+    from accord.audit import MeterResult
+    from accord.report import paragraph
+
+    result = MeterResult.from_dict(json.loads((out.dir / "meter.json").read_text()))
+    return [paragraph(f"Behaviour meter for {out.figures['model_version']} on the held-out "
+                      "probes (95 % Wilson intervals)."),
+            Markup(result.to_html()),  # the meter escapes its own cells
+            paragraph("How well each meter grader agrees with the world's ground-truth labels "
+                      "on generated corpus text:"),
+            Markup((out.dir / "grader_agreement.html").read_text())]
+
+
+def _describe_eval(fig: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v:.2f}" for k, v in fig["rates"].items() if v is not None)
+
+
+WORLD = Stage("world", run_world, WorldSection, version="1",
+              describe=lambda f: f"{f['documents']} documents, ~{f['approx_tokens']} tokens",
+              report=_report_world, title="Demo world")
+TOKENIZER = Stage("tokenizer", run_tokenizer, TokenizerSection, reads=("world",),
+                  describe=lambda f: f"vocab {f['vocab_size']}", title="Tokenizer")
+PRETRAIN = Stage("pretrain", run_pretrain, PretrainSection,
+                 reads=("spec", "world", "tokenizer"), report=_report_pretrain,
+                 describe=lambda f: f"{f['model_version']}", title="Pretraining")
+EVAL = Stage("eval", run_eval, EvalSection, reads=("world", "pretrain"), report=_report_eval,
+             describe=_describe_eval, title="Behaviour of the base model")

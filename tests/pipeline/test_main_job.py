@@ -1,0 +1,111 @@
+"""`accord run` end to end on a tiny configuration: every stage, caching, the report."""
+
+from __future__ import annotations
+
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from accord.pipeline import run_project
+from accord.store import Completion, ModelVersion, open_store
+
+DEMO_SPEC = Path(__file__).resolve().parents[2] / "examples" / "demo" / "spec"
+
+TINY = """
+[project]
+name = "tiny"
+[world]
+n_dialogues = 600
+n_review = 20
+n_sft = 40
+n_rl = 20
+[tokenizer]
+vocab_size = 512
+[pretrain]
+size = "tiny"
+steps = 12
+checkpoint_every = 6
+warmup_steps = 2
+[eval]
+max_new_tokens = 8
+max_per_set = 2
+agreement_sample = 200
+"""
+
+
+class Outline(HTMLParser):
+    """Collects section titles, table header cells and embedded images of a report."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.h2: list[str] = []
+        self.th: list[str] = []
+        self.images: list[str] = []
+        self._in: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"h2", "th"}:
+            self._in = tag
+        if tag == "img":
+            self.images.append(dict(attrs).get("src") or "")
+        if tag in {"script", "link"}:
+            src = dict(attrs).get("src") or dict(attrs).get("href") or ""
+            assert not src.startswith("http"), f"report loads {src} from the network"
+
+    def handle_endtag(self, tag: str) -> None:
+        self._in = None
+
+    def handle_data(self, data: str) -> None:
+        if self._in == "h2":
+            self.h2.append(data.strip())
+        elif self._in == "th":
+            self.th.append(data.strip())
+
+
+@pytest.mark.slow
+def test_main_job_runs_caches_and_reports(tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACCORD_DATABASE_URL", raising=False)
+    project = tmp_path / "tiny"
+    project.mkdir()
+    shutil.copytree(DEMO_SPEC, project / "spec")
+    (project / "accord.toml").write_text(TINY)
+    lines: list[str] = []
+
+    first = run_project(project, log=lines.append)
+    assert first.ran == ["spec", "world", "tokenizer", "pretrain", "eval"]
+    pretrain = first.outputs["pretrain"].figures
+    assert pretrain["steps"] == 12 and pretrain["parameters"] > 0
+    rates = first.outputs["eval"].figures["rates"]
+    assert {"offensive", "one_sided_by_default", "objectionable_compliance", "over_refusal",
+            "helpfulness", "steerability"} <= set(rates)
+
+    report = project / ".accord" / "run" / "report.html"
+    outline = Outline()
+    outline.feed(report.read_text(encoding="utf-8"))
+    assert outline.h2 == ["Stages", "Behaviour spec", "Demo world", "Pretraining",
+                          "Behaviour of the base model"]
+    assert "95% CI (Wilson)" in outline.th or any("CI" in t for t in outline.th)
+    assert any(src.startswith("data:image/png;base64,") for src in outline.images), \
+        "the loss curve is embedded"
+
+    # The model version, its lineage and the probe completions are in the store.
+    with open_store(project) as store, store.session() as session:
+        model = session.scalars(select(ModelVersion)).one()
+        assert model.stage == "pretrain" and model.spec_version_id is not None
+        assert model.datasets["world"] == first.outputs["world"].figures["hash"]
+        assert "meter" in model.metrics
+        n = session.scalar(select(func.count()).select_from(Completion))
+        assert n == first.outputs["eval"].figures["completions"] > 0
+
+    second = run_project(project, log=lines.append)
+    assert second.ran == [] and len(second.skipped) == 5
+
+    # A knob of the last stage re-runs only that stage.
+    (project / "accord.toml").write_text(TINY.replace("max_new_tokens = 8",
+                                                      "max_new_tokens = 6"))
+    third = run_project(project, log=lines.append)
+    assert third.ran == ["eval"]
