@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from accord.pipeline import run_project
+from accord.pipeline import evaluate_model, run_project
 from accord.store import Completion, ModelVersion, open_store
 
 DEMO_SPEC = Path(__file__).resolve().parents[2] / "examples" / "demo" / "spec"
@@ -109,3 +109,35 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
                                                       "max_new_tokens = 6"))
     third = run_project(project, log=lines.append)
     assert third.ran == ["eval"]
+
+    # `accord eval MODEL` measures a stored model version outside the pipeline.
+    name = first.outputs["pretrain"].figures["model_version"]
+    result = evaluate_model(project, name, seed=1, log=lines.append)
+    assert {r.metric for r in result.rows} >= {"offensive", "helpfulness", "steerability"}
+    assert all(r.n > 0 and 0.0 <= r.low <= r.rate <= r.high <= 1.0 for r in result.rows)
+
+
+@pytest.mark.slow
+def test_base_model_skips_pretraining(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from accord.model import build_model, train_tokenizer
+
+    monkeypatch.delenv("ACCORD_DATABASE_URL", raising=False)
+    # Any local Hugging Face causal LM with a chat template will do; build a tiny one.
+    base = tmp_path / "base"
+    tokenizer = train_tokenizer(["hello there, how are you?", "fine thanks"] * 50, 320)
+    model = build_model("tiny", tokenizer)
+    model.save_pretrained(base)
+    tokenizer.save_pretrained(base)
+
+    project = tmp_path / "p"
+    project.mkdir()
+    shutil.copytree(DEMO_SPEC, project / "spec")
+    (project / "accord.toml").write_text(TINY)
+    result = run_project(project, until="pretrain", base_model=base, log=lambda _: None)
+    figures = result.outputs["pretrain"].figures
+    assert figures["base_model"] == str(base.resolve())
+    assert "steps" not in figures, "no pretraining happened"
+    imported = Path(figures["model_dir"])
+    assert (imported / "config.json").is_file()
+    with open_store(project) as store, store.session() as session:
+        assert session.scalars(select(ModelVersion)).one().artifact_path == str(imported)

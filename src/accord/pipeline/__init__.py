@@ -50,11 +50,22 @@ def project_database_url(project: Project) -> str:
 
 def run_project(directory: Path | str, *, start: str | None = None, until: str | None = None,
                 force: Sequence[str] = (), log: Callable[[str], None] = print,
-                stages: Sequence[Stage] | None = None) -> RunResult:
-    """Load the project folder, open its store and run the pipeline (see :func:`run_pipeline`)."""
+                stages: Sequence[Stage] | None = None,
+                base_model: Path | str | None = None) -> RunResult:
+    """Load the project folder, open its store and run the pipeline (see :func:`run_pipeline`).
+
+    Args:
+        base_model: start from this local model (an HF folder or a ``.gguf`` file) instead
+            of pretraining; the same as ``[pretrain] base_model``, which it overrides.
+    """
     from accord.store import open_store
 
     project = load_project(directory)
+    if base_model is not None:
+        path = Path(base_model).resolve()
+        if not path.exists():
+            raise PipelineError(f"--base-model {base_model}: no such file or folder")
+        project.tables["pretrain"] = {**project.table("pretrain"), "base_model": str(path)}
     store = open_store(url=project_database_url(project))
     try:
         result = run_pipeline(project, stages or STAGES, start=start, until=until, force=force,
