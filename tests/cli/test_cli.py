@@ -119,3 +119,21 @@ def test_run_rejects_unknown_stage(tmp_path: Path) -> None:
     result = invoke("run", project, "--force", "nope")
     assert result.exit_code == 2
     assert "unknown stage 'nope'" in result.output
+
+
+def test_run_with_missing_base_model_is_a_clear_error(tmp_path: Path) -> None:
+    project = tmp_path / "demo"
+    shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".accord"))
+    result = invoke("run", project, "--base-model", tmp_path / "nope")
+    assert result.exit_code == 2
+    assert "--base-model" in result.output and "no such file or folder" in result.output
+
+
+def test_eval_unknown_model_names_what_is_stored(tmp_path: Path,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACCORD_DATABASE_URL", raising=False)
+    project = tmp_path / "demo"
+    shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".accord"))
+    result = invoke("eval", "no-such-model", "-p", project)
+    assert result.exit_code == 2
+    assert "'no-such-model' is neither a saved model folder nor a model version" in result.output

@@ -1,0 +1,29 @@
+"""The web app: HTML pages for reviewers and admins and the JSON API, over ``accord.review``.
+
+``create_app(store)`` builds it; ``accord serve`` runs it with uvicorn. Permissions are
+checked in one place (``_permissions.guard``); see docs/serve.md for every route.
+"""
+
+from accord.serve._app import create_app
+from accord.serve._permissions import (
+    ANON_CSRF_COOKIE,
+    CSRF_FIELD,
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    Denied,
+    Viewer,
+    guard,
+    route_permissions,
+)
+
+__all__ = [
+    "ANON_CSRF_COOKIE",
+    "CSRF_FIELD",
+    "CSRF_HEADER",
+    "SESSION_COOKIE",
+    "Denied",
+    "Viewer",
+    "create_app",
+    "guard",
+    "route_permissions",
+]

@@ -1,0 +1,113 @@
+"""The FastAPI application: wiring, error pages, and the startup permission check."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from accord.errors import AccordError
+from accord.review import (
+    AccountError,
+    BatchError,
+    RatingError,
+    SurveyError,
+    SurveyField,
+)
+from accord.review._survey import DEFAULT_FIELDS
+from accord.serve._permissions import Denied, route_permissions
+from accord.serve._render import redirect, render
+from accord.store import ConflictError, NotFoundError, Store
+
+_STATUS = ((NotFoundError, 404), (ConflictError, 409),
+           ((RatingError, SurveyError, AccountError, BatchError), 422))
+
+
+def create_app(store: Store, *, survey_fields: Sequence[SurveyField] = DEFAULT_FIELDS,
+               title: str = "Accord review", secure_cookies: bool = False) -> FastAPI:
+    """The web app: HTML pages and the JSON API over ``store``.
+
+    Args:
+        store: an opened (migrated) store.
+        survey_fields: the demographic self-report's questions (``[review.survey]``).
+        title: shown in page titles.
+        secure_cookies: mark cookies ``Secure`` (set when served over HTTPS).
+
+    Raises:
+        RuntimeError: a route was registered without a permission guard.
+    """
+    from accord.serve import _admin, _api, _pages
+
+    app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.store = store
+    app.state.survey_fields = list(survey_fields)
+    app.state.title = title
+    app.state.secure_cookies = secure_cookies
+    app.state.sqlite_write_lock = threading.Lock()  # see _db.writing
+    for module in (_api, _pages, _admin):
+        app.include_router(module.router)
+    app.state.permissions = route_permissions(app)  # raises if a route has no guard
+    app.add_middleware(_ServerTiming)
+
+    @app.exception_handler(Denied)
+    async def _denied(request: Request, exc: Denied) -> Response:
+        if _is_api(request):
+            return JSONResponse({"error": exc.message}, status_code=exc.status)
+        if exc.status == 401:
+            return redirect(f"/login?next={quote(request.url.path)}")
+        return render(request, "error.html", status=exc.status, message=exc.message)
+
+    @app.exception_handler(AccordError)
+    async def _user_error(request: Request, exc: AccordError) -> Response:
+        status = next((code for kinds, code in _STATUS if isinstance(exc, kinds)), 400)
+        if _is_api(request):
+            return JSONResponse({"error": str(exc)}, status_code=status)
+        return render(request, "error.html", status=status, message=str(exc))
+
+    return app
+
+
+_SECURITY_HEADERS = [
+    # Scripts and styles come from /static only (no inline code), so a script injected
+    # into a page would not run; no page may be framed (click-jacking).
+    (b"content-security-policy", b"default-src 'self'; frame-ancestors 'none'"),
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+]
+
+
+class _ServerTiming:
+    """Adds ``Server-Timing: app;dur=<ms>`` (clients and benchmarks can tell time in the
+    app from queueing), the security headers above, and ``Cache-Control: no-store`` on
+    everything but /static (task pages, one-time passwords and reports are per person)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+
+        async def timed_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                took = (time.perf_counter() - started) * 1000
+                headers = [*message.get("headers", []), *_SECURITY_HEADERS,
+                           (b"server-timing", f"app;dur={took:.1f}".encode())]
+                if not scope["path"].startswith("/static/"):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, timed_send)
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")

@@ -1,0 +1,94 @@
+"""Running the server: project settings, the first admin account, uvicorn."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fastapi import FastAPI
+from pydantic import BaseModel, ConfigDict, Field
+
+from accord.review import SurveySettings, ensure_admin
+
+if TYPE_CHECKING:
+    from accord.project import Project
+    from accord.store import Store
+
+PROJECT_ENV = "ACCORD_SERVE_PROJECT"
+
+
+class ReviewSettings(BaseModel):
+    """``[review]`` in accord.toml (all optional)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    survey: SurveySettings = Field(default_factory=SurveySettings)
+    """The demographic self-report's questions."""
+    secure_cookies: bool = False
+    """Mark cookies Secure; turn on when the server is behind HTTPS."""
+
+
+def app_from_project(project_dir: Path) -> FastAPI:
+    """The app for a project folder: its store (migrated) and its ``[review]`` settings."""
+    from accord.project import load_project
+    from accord.serve._app import create_app
+    from accord.store import open_store
+
+    project = load_project(project_dir)
+    settings: ReviewSettings = project.section("review", ReviewSettings)
+    store = open_store(url=database_url_of(project))
+    return create_app(store, survey_fields=settings.survey.fields,
+                      title=f"{project.project.name} · Accord review",
+                      secure_cookies=settings.secure_cookies)
+
+
+def database_url_of(project: Project) -> str:
+    # The same order as ``accord run`` (ACCORD_DATABASE_URL, [project] database_url, the
+    # project's SQLite file), without importing the pipeline and its stages.
+    from accord.store import DATABASE_URL_ENV, database_url
+
+    if os.environ.get(DATABASE_URL_ENV, "").strip():
+        return database_url(project.root)
+    return project.project.database_url or database_url(project.root)
+
+
+def open_project_store(project_dir: Path) -> Store:
+    """The store of a project folder, opened (and migrated) as ``accord serve`` opens it."""
+    from accord.project import load_project
+    from accord.store import open_store
+
+    return open_store(url=database_url_of(load_project(project_dir)))
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn workers: the project folder comes from ``ACCORD_SERVE_PROJECT``."""
+    return app_from_project(Path(os.environ.get(PROJECT_ENV, ".")))
+
+
+def serve(project_dir: Path, *, host: str, port: int, workers: int,
+          echo: Callable[[str], None]) -> None:
+    """Migrate the store, make the first admin if there is none (its one-time password goes
+    to ``echo`` — the terminal — and nowhere else), then run uvicorn until stopped."""
+    import uvicorn
+
+    from accord.project import load_project
+    from accord.store import open_store
+
+    project = load_project(project_dir)
+    project.section("review", ReviewSettings)  # a typo in [review] fails before serving
+    store = open_store(url=database_url_of(project))
+    try:
+        with store.session() as session:
+            password = ensure_admin(session)
+    finally:
+        store.close()
+    if password is not None:
+        echo("Created the first admin account 'admin' with this one-time password (shown "
+             f"once, not logged):\n\n    {password}\n\nChange it with: accord users "
+             "reset-password admin")
+    os.environ[PROJECT_ENV] = str(project.root)
+    echo(f"Serving on http://{host}:{port}/ (Ctrl-C stops)")
+    uvicorn.run("accord.serve._main:app_from_env", factory=True, host=host, port=port,
+                workers=workers, log_level="warning", access_log=False)
