@@ -137,3 +137,18 @@ def test_eval_unknown_model_names_what_is_stored(tmp_path: Path,
     result = invoke("eval", "no-such-model", "-p", project)
     assert result.exit_code == 2
     assert "'no-such-model' is neither a saved model folder nor a model version" in result.output
+
+
+def test_run_accepts_and_checks_the_review_table(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("ACCORD_DATABASE_URL", raising=False)
+    project = tmp_path / "demo"
+    shutil.copytree(DEMO, project, ignore=shutil.ignore_patterns(".accord"))
+    toml = project / "accord.toml"
+    base = toml.read_text()
+    toml.write_text(base + "\n[review]\nsecure_cookies = true\n")
+    assert invoke("run", project, "--until", "spec").exit_code == 0
+    toml.write_text(base + "\n[review]\nsecure_cookie = true\n")
+    bad = invoke("run", project, "--until", "spec")
+    assert bad.exit_code == 2
+    assert "[review] secure_cookie: unknown key" in bad.output

@@ -21,7 +21,7 @@ from accord.pipeline._runner import (
     run_pipeline,
     stage_key,
 )
-from accord.pipeline._stages import STAGES
+from accord.pipeline._stages import SERVICE_TABLES, STAGES
 from accord.project import Project, load_project
 
 __all__ = [
@@ -69,7 +69,7 @@ def run_project(directory: Path | str, *, start: str | None = None, until: str |
     store = open_store(url=project_database_url(project))
     try:
         result = run_pipeline(project, stages or STAGES, start=start, until=until, force=force,
-                              log=log, state={"store": store})
+                              log=log, state={"store": store}, services=SERVICE_TABLES)
     finally:
         store.close()
     report = write_run_folder(project, stages or STAGES, result)

@@ -112,7 +112,8 @@ def stage_key(stage: Stage, project: Project, config: BaseModel,
 def run_pipeline(project: Project, stages: Sequence[Stage], *, start: str | None = None,
                  until: str | None = None, force: Sequence[str] = (),
                  log: Callable[[str], None] = print,
-                 state: dict[str, Any] | None = None) -> RunResult:
+                 state: dict[str, Any] | None = None,
+                 services: dict[str, Callable[[], type[BaseModel]]] | None = None) -> RunResult:
     """Run ``stages`` in order, skipping those whose outputs are cached.
 
     Args:
@@ -123,6 +124,9 @@ def run_pipeline(project: Project, stages: Sequence[Stage], *, start: str | None
         force: re-run these stages even if cached (their dependents follow).
         log: where one line per stage goes.
         state: shared objects handed to every stage (``StageContext.state``).
+        services: tables that configure services rather than stages (e.g. ``[review]``
+            for ``accord serve``), each with a function returning its pydantic model;
+            they are validated too, so a typo fails before the run starts.
     """
     names = [s.name for s in stages]
     for asked in [start, until, *force]:
@@ -132,11 +136,13 @@ def run_pipeline(project: Project, stages: Sequence[Stage], *, start: str | None
         raise PipelineError(f"--from {start} comes after --until {until}")
     # Validate every table first: a typo in a late stage fails before hours of work.
     configs = {s.name: project.section(s.name, s.config) for s in stages}
-    known = set(names) | {"project"}
+    for table, model in (services or {}).items():
+        project.section(table, model())
+    known = set(names) | {"project"} | set(services or {})
     unknown = sorted(set(project.tables) - known)
     if unknown:
         raise PipelineError(f"{project.config_path}: unknown table(s) {', '.join(unknown)}; "
-                            f"tables: project, {', '.join(names)}")
+                            f"tables: {', '.join(['project', *names, *(services or {})])}")
 
     root = project.state_dir / "stages"
     root.mkdir(parents=True, exist_ok=True)

@@ -72,3 +72,13 @@ def _all_stages() -> list[Stage]:
 
 
 STAGES: list[Stage] = _all_stages()
+
+
+def _review_settings() -> type[BaseModel]:
+    from accord.serve._main import ReviewSettings
+
+    return ReviewSettings
+
+
+# Tables of accord.toml read by services, not stages: name -> its pydantic model.
+SERVICE_TABLES = {"review": _review_settings}
