@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from _resources import missing_resource
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "serve"))
 from serve_site import Site, build_site, live_server
 
@@ -34,7 +36,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Site]]
 @pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is missing; install Debian's chromium package")
+        missing_resource(f"{CHROMIUM} is missing; install Debian's chromium package")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
+from _resources import missing_resource
 from accord.deliberate import Conversation, Participant, Statement, VoteLog
 
 # ../shared/data relative to the repository root (see /work/shared/data/README.md).
@@ -18,7 +18,7 @@ CONVERSATIONS = ["canadian-electoral-reform", "brexit-consensus", "15-per-hour-s
 def polis_folder(name: str) -> Path:
     folder = POLIS_DATA / name
     if not (folder / "votes.csv").is_file():
-        pytest.skip(f"real Polis data not found at {folder} (the shared data folder "
+        missing_resource(f"real Polis data not found at {folder} (the shared data folder "
                     "../shared/data/polis is absent on this machine)")
     return folder
 

