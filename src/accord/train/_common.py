@@ -1,0 +1,434 @@
+"""What every training stage shares: settings, data loading and hashing, the device,
+progress, resuming from checkpoints, and the lineage a stage returns.
+
+Each stage (``_sft``, ``_reward``, ``_dpo``, ``_grpo``) builds one TRL trainer and hands it
+to :func:`run_stage`, which owns the folder layout::
+
+    out_dir/
+      stage.json        what this run was asked to do (config, parent, data hashes)
+      checkpoints/      TRL/transformers checkpoints while training (removed at the end)
+      model/            the trained model + tokenizer (save_pretrained)
+      result.json       written last: the stage is finished
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from accord.errors import AccordError
+
+Rows = Sequence[Mapping[str, Any]] | str | Path
+"""A data set: a list of TRL-format rows, or the path of a JSONL file (``.gz`` allowed)."""
+
+ROLES = ("system", "user", "assistant")
+
+
+@dataclass
+class TrainSettings:
+    """Settings every stage has; each stage's config extends this with its own defaults.
+
+    The defaults suit the demo's tiny/small models on a couple of CPU cores. TRL's own
+    defaults are meant for billion-parameter models on GPUs (tiny learning rates, 1,024-token
+    sequences, eight generations per prompt) and would take hours here to do nothing.
+    """
+
+    max_steps: int = 200
+    """Optimizer steps to train for; 0 or less trains ``num_train_epochs`` epochs instead."""
+    num_train_epochs: float = 1.0
+    """Epochs over the data, used only when ``max_steps`` <= 0."""
+    batch_size: int = 8
+    """Rows per device per forward pass (``per_device_train_batch_size``)."""
+    gradient_accumulation_steps: int = 1
+    """Forward passes per optimizer step; effective batch = batch × this × processes."""
+    learning_rate: float = 1e-4
+    """Peak AdamW learning rate."""
+    lr_scheduler_type: str = "cosine"
+    """transformers scheduler name: ``cosine``, ``linear``, ``constant``, ..."""
+    warmup_steps: float = 0.05
+    """Linear warm-up: a fraction of the steps if below 1, else a number of steps."""
+    weight_decay: float = 0.0
+    """AdamW weight decay."""
+    max_grad_norm: float = 1.0
+    """Global gradient-norm clipping."""
+    seed: int = 0
+    """Seeds the data order, the new heads' initialisation and sampling."""
+    logging_steps: int = 10
+    """Steps between two logged points (loss, learning rate, stage metrics)."""
+    save_steps: int = 50
+    """Steps between two checkpoints (what an interrupted run resumes from)."""
+    save_total_limit: int = 2
+    """Checkpoints kept on disk while training; older ones are deleted."""
+    keep_checkpoints: bool = False
+    """Keep ``checkpoints/`` after the final model is saved (it is large: optimizer state)."""
+    device: str | None = None
+    """``"cpu"`` forces the CPU; None uses a GPU when there is one (accelerate picks it)."""
+    bf16: bool | None = None
+    """bf16 mixed precision; None = on exactly when a CUDA GPU supports it (CPU bf16 is slow)."""
+    gradient_checkpointing: bool = False
+    """Recompute activations in the backward pass: saves memory on big models, slows small."""
+    num_threads: int | None = None
+    """CPU intra-op threads while training; None leaves torch's setting alone."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+# Fields that may change between an interrupted run and its resumption (they do not change
+# what is computed), as in accord.model.pretrain.
+_MAY_CHANGE = {"device", "num_threads", "save_steps", "save_total_limit", "logging_steps",
+               "keep_checkpoints"}
+
+
+@dataclass
+class StageResult:
+    """What a finished stage produced and where it came from (for the model registry)."""
+
+    stage: str
+    """``sft``, ``reward``, ``dpo``, ``grpo`` or ``rloo``."""
+    model_dir: str
+    """The trained model's ``save_pretrained`` folder (model + tokenizer)."""
+    parent: str
+    """The folder of the model training started from."""
+    datasets: dict[str, str]
+    """Each data set's name → sha256 of its canonical JSON rows."""
+    config: dict[str, Any]
+    """The stage config as a dict (the dataclass fields)."""
+    metrics: dict[str, float] = field(default_factory=dict)
+    """Final figures: ``train_loss``, ``train_runtime``, and per-stage ones (accuracy, ...)."""
+    steps: int = 0
+    """Optimizer steps taken in total (across resumptions)."""
+    resumed_from_step: int | None = None
+    """The checkpoint step this run resumed from, if it was interrupted before."""
+    references: dict[str, str] = field(default_factory=dict)
+    """Other models the stage used: ``reference`` (KL/DPO), ``reward_0``, ... by path/name."""
+    log_history: list[dict[str, Any]] = field(default_factory=list)
+    """The trainer's logged points (loss, learning rate, stage metrics) by step."""
+    versions: dict[str, str] = field(default_factory=dict)
+    """torch / transformers / trl versions used."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> StageResult:
+        names = {f.name for f in dataclasses.fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+
+# ------------------------------------------------------------------------------- data
+
+
+def load_rows(data: Rows, name: str = "data") -> list[dict[str, Any]]:
+    """``data`` as a list of dicts: a list is copied, a path is read as JSONL (or .jsonl.gz)."""
+    if isinstance(data, str | Path):
+        path = Path(data)
+        if not path.exists():
+            raise AccordError(f"{name}: file {path} does not exist; give a JSONL file "
+                              "(one JSON object per line) or a list of rows")
+        opener: Callable[..., Any] = gzip.open if path.suffix == ".gz" else open
+        rows = []
+        with opener(path, "rt", encoding="utf-8") as fh:
+            for lineno, line in enumerate(fh, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError as err:
+                    raise AccordError(f"{path}:{lineno}:{err.colno}: not valid JSON "
+                                      f"({err.msg})") from err
+        return rows
+    return [dict(row) for row in data]
+
+
+def hash_rows(rows: Iterable[Mapping[str, Any]]) -> str:
+    """sha256 of the rows as canonical JSON lines (sorted keys): the data set's identity."""
+    digest = hashlib.sha256()
+    for row in rows:
+        digest.update(json.dumps(row, sort_keys=True, ensure_ascii=False).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def named_datasets(data: Mapping[str, Rows] | Rows) -> dict[str, list[dict[str, Any]]]:
+    """One data set or several by name (``{"reviews": ..., "revisions": ...}``) as lists."""
+    if isinstance(data, Mapping):
+        return {str(k): load_rows(v, str(k)) for k, v in data.items()}
+    return {"train": load_rows(data, "train")}
+
+
+def check_messages(messages: Any, where: str) -> None:
+    """Raise unless ``messages`` is a non-empty list of ``{"role", "content"}`` dicts."""
+    if not isinstance(messages, list) or not messages:
+        raise AccordError(f"{where}: expected a non-empty list of messages, got {messages!r:.80}")
+    for i, m in enumerate(messages):
+        if (not isinstance(m, Mapping) or m.get("role") not in ROLES
+                or not isinstance(m.get("content"), str)):
+            raise AccordError(f"{where}, message {i}: expected {{'role': one of "
+                              f"{', '.join(ROLES)}, 'content': str}}, got {m!r:.120}")
+
+
+def check_pairs(rows: Sequence[Mapping[str, Any]], name: str) -> None:
+    """Preference rows: conversational ``chosen``/``rejected`` (+ optional ``prompt``)."""
+    if not rows:
+        raise AccordError(f"{name}: no preference pairs; give at least one "
+                          "{'chosen': [...], 'rejected': [...]} row")
+    for i, row in enumerate(rows):
+        if "chosen" not in row or "rejected" not in row:
+            raise AccordError(f"{name}, row {i}: a preference pair needs 'chosen' and "
+                              f"'rejected' (and optionally 'prompt'); got keys {sorted(row)}")
+        for key in ("prompt", "chosen", "rejected"):
+            if key in row:
+                check_messages(row[key], f"{name}, row {i}, {key!r}")
+        if "prompt" in row and row["chosen"][0]["role"] != "assistant":
+            raise AccordError(f"{name}, row {i}: with a separate 'prompt', 'chosen' and "
+                              "'rejected' hold only the assistant reply (start with an "
+                              "assistant message)")
+
+
+# ------------------------------------------------------------------------------ device
+
+
+def device_flags(settings: TrainSettings) -> dict[str, Any]:
+    """``use_cpu`` and ``bf16`` for TrainingArguments from the settings and the hardware."""
+    import torch
+
+    if settings.device not in (None, "cpu", "cuda") and not str(settings.device).startswith(
+            "cuda:"):
+        raise AccordError(f"device={settings.device!r}: use None (auto), 'cpu' or 'cuda'")
+    gpu = torch.cuda.is_available() and settings.device != "cpu"
+    if settings.device is not None and settings.device != "cpu" and not gpu:
+        raise AccordError(f"device={settings.device!r} was asked for but CUDA is not "
+                          "available here; use device='cpu' or leave it unset")
+    bf16 = settings.bf16
+    if bf16 is None:
+        bf16 = gpu and torch.cuda.is_bf16_supported()
+    elif bf16 and not gpu:
+        raise AccordError("bf16=True needs a CUDA GPU with bf16 support; on the CPU leave "
+                          "bf16 unset (None) or False")
+    return {"use_cpu": not gpu, "bf16": bool(bf16), "fp16": False}
+
+
+def trainer_arguments(settings: TrainSettings, out_dir: Path) -> dict[str, Any]:
+    """The TrainingArguments fields every stage sets, from the shared settings."""
+    return {
+        "output_dir": str(out_dir / "checkpoints"),
+        "max_steps": settings.max_steps if settings.max_steps > 0 else -1,
+        "num_train_epochs": settings.num_train_epochs,
+        "per_device_train_batch_size": settings.batch_size,
+        "per_device_eval_batch_size": settings.batch_size,
+        "gradient_accumulation_steps": settings.gradient_accumulation_steps,
+        "learning_rate": settings.learning_rate,
+        "lr_scheduler_type": settings.lr_scheduler_type,
+        "warmup_steps": settings.warmup_steps,
+        "weight_decay": settings.weight_decay,
+        "max_grad_norm": settings.max_grad_norm,
+        "seed": settings.seed,
+        "data_seed": settings.seed,
+        "logging_steps": settings.logging_steps,
+        "logging_first_step": True,
+        "save_strategy": "steps",
+        "save_steps": settings.save_steps,
+        "save_total_limit": settings.save_total_limit,
+        # transformers 5 renamed gradient_checkpointing; the old name only warns.
+        "activation_checkpointing": settings.gradient_checkpointing,
+        "report_to": [],
+        # TRL's tqdm bars would be a second progress display; accord.progress draws one
+        # (a rich bar on a TTY, plain lines in a log).
+        "disable_tqdm": True,
+        "dataloader_num_workers": 0,
+        **device_flags(settings),
+    }
+
+
+# ---------------------------------------------------------------------------- progress
+
+
+def progress_callback(stage: str) -> Any:
+    """A TrainerCallback that reports steps (and the last loss) through accord.progress."""
+    from contextlib import ExitStack
+
+    from transformers import TrainerCallback
+
+    from accord.progress import task
+
+    class ProgressCallback(TrainerCallback):
+        def __init__(self) -> None:
+            self._stack = ExitStack()
+            self._task: Any = None
+            self._fields: dict[str, object] = {}
+
+        def on_train_begin(self, args, state, control, **kwargs):
+            if state.is_world_process_zero:
+                self._task = self._stack.enter_context(task(stage, total=state.max_steps))
+                if state.global_step:
+                    self._task.advance(state.global_step, resumed=True)
+
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            for key in ("loss", "reward", "rewards/margins", "accuracy"):
+                if logs and key in logs:
+                    self._fields[key.split("/")[-1]] = f"{logs[key]:.4g}"
+
+        def on_step_end(self, args, state, control, **kwargs):
+            if self._task is not None:
+                self._task.advance(1, **self._fields)
+
+        def on_train_end(self, args, state, control, **kwargs):
+            self._stack.close()
+            self._task = None
+
+    return ProgressCallback()
+
+
+def quiet_hf_progress() -> None:
+    """In a log, Hugging Face's own tqdm bars (dataset maps, weight loading) are noise."""
+    from accord.progress import is_interactive
+
+    if not is_interactive():
+        import datasets
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        datasets.disable_progress_bars()
+
+
+# ------------------------------------------------------------------------------ resume
+
+
+def latest_checkpoint(out_dir: Path) -> Path | None:
+    """The newest complete checkpoint in ``out_dir/checkpoints`` (``trainer_state.json``
+    is written last, so a folder without it was cut short by a kill and is skipped)."""
+    folder = out_dir / "checkpoints"
+    if not folder.is_dir():
+        return None
+    complete = []
+    for path in folder.glob("checkpoint-*"):
+        suffix = path.name.rsplit("-", 1)[-1]
+        if suffix.isdigit() and (path / "trainer_state.json").exists():
+            complete.append((int(suffix), path))
+    return max(complete)[1] if complete else None
+
+
+def _differences(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    diffs = []
+    for key in sorted(set(old) | set(new)):
+        if key == "config":
+            for k in sorted(set(old.get(key, {})) | set(new.get(key, {}))):
+                if k in _MAY_CHANGE:
+                    continue
+                a, b = old.get(key, {}).get(k), new.get(key, {}).get(k)
+                if a != b:
+                    diffs.append(f"config.{k}: {a!r} -> {b!r}")
+        elif old.get(key) != new.get(key):
+            diffs.append(f"{key}: {old.get(key)!r:.80} -> {new.get(key)!r:.80}")
+    return diffs
+
+
+def _write_json(path: Path, data: Any) -> None:
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")  # processes of one launch write alike
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, path)
+
+
+def _versions() -> dict[str, str]:
+    import torch
+    import transformers
+    import trl
+
+    return {"torch": torch.__version__, "transformers": transformers.__version__,
+            "trl": trl.__version__}
+
+
+def check_model_dir(path: str | Path, what: str = "model") -> Path:
+    """``path`` must be a ``save_pretrained`` folder (with ``config.json``)."""
+    path = Path(path)
+    if not (path / "config.json").exists():
+        raise AccordError(f"{what} {path} is not a saved model folder (no config.json); "
+                          "pass the model_dir of an earlier stage or a save_pretrained folder")
+    return path
+
+
+def run_stage(stage: str, settings: TrainSettings, out_dir: str | Path, parent: str | Path,
+              datasets: Mapping[str, Sequence[Mapping[str, Any]]],
+              build_trainer: Callable[[Path], Any],
+              references: Mapping[str, str] | None = None,
+              after: Callable[[Path], dict[str, float]] | None = None) -> StageResult:
+    """Train one stage in ``out_dir``, resuming or returning a finished result.
+
+    Args:
+        stage: the stage's name, recorded in the result.
+        settings: the stage config (a :class:`TrainSettings` subclass).
+        out_dir: the stage folder (see the module docstring).
+        parent: the model folder training starts from.
+        datasets: name → rows, hashed for the lineage.
+        build_trainer: ``out_dir → trainer`` (a TRL trainer with the progress callback).
+        references: other models used (reference, reward models), for the lineage.
+        after: ``model_dir → metrics`` run on the saved model (e.g. held-out accuracy).
+
+    Raises:
+        AccordError: ``out_dir`` holds a run (finished or not) of different settings, data
+            or parent.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    request = {"stage": stage, "parent": str(parent), "config": settings.to_dict(),
+               "datasets": {k: hash_rows(v) for k, v in datasets.items()},
+               "references": dict(references or {})}
+    request = json.loads(json.dumps(request, default=str))  # as it will read back from disk
+    done, asked = out_dir / "result.json", out_dir / "stage.json"
+    if asked.exists():
+        diffs = _differences(json.loads(asked.read_text()), request)
+        if diffs:
+            raise AccordError(f"{out_dir} holds a {stage} run with other settings or data "
+                              f"({'; '.join(diffs)}); use a new out_dir or delete this one")
+    if done.exists():
+        return StageResult.from_dict(json.loads(done.read_text()))
+    _write_json(asked, request)
+
+    quiet_hf_progress()
+    checkpoint = latest_checkpoint(out_dir)
+    trainer = build_trainer(out_dir)
+    for cb in list(trainer.callback_handler.callbacks):
+        if type(cb).__name__ == "PrinterCallback":  # raw log dicts on stdout; we draw progress
+            trainer.remove_callback(cb)
+    trainer.add_callback(progress_callback(stage))
+    resumed = None
+    if checkpoint is not None:
+        resumed = int(checkpoint.name.rsplit("-", 1)[-1])
+    import torch
+
+    threads_before = torch.get_num_threads()
+    if settings.num_threads:
+        torch.set_num_threads(settings.num_threads)
+    try:
+        output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
+    finally:
+        torch.set_num_threads(threads_before)
+
+    model_dir = out_dir / "model"
+    trainer.save_model(str(model_dir))  # model + tokenizer (processing_class)
+    trainer.accelerator.wait_for_everyone()
+    if not trainer.is_world_process_zero():
+        return StageResult(stage=stage, model_dir=str(model_dir), parent=str(parent),
+                           datasets=request["datasets"], config=request["config"])
+    metrics = {k: float(v) for k, v in output.metrics.items() if isinstance(v, int | float)}
+    if after is not None:
+        metrics.update(after(model_dir))
+    result = StageResult(
+        stage=stage, model_dir=str(model_dir), parent=str(parent),
+        datasets=request["datasets"], config=request["config"], metrics=metrics,
+        steps=int(trainer.state.global_step), resumed_from_step=resumed,
+        references=request["references"],
+        log_history=[dict(h) for h in trainer.state.log_history], versions=_versions())
+    if not settings.keep_checkpoints:
+        shutil.rmtree(out_dir / "checkpoints", ignore_errors=True)
+    _write_json(done, result.to_dict())
+    return result

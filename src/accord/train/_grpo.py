@@ -1,0 +1,189 @@
+"""Online RL: GRPO (or RLOO) on prompts, rewarded by reward models and reward functions.
+
+TRL 1.16 has no PPO trainer; its online trainers are ``GRPOTrainer`` and ``RLOOTrainer``.
+Both sample ``num_generations`` completions per prompt, score each with every reward
+source, combine the scores with ``reward_weights`` and use the group of completions of a
+prompt as its own baseline (no value model):
+
+- ``algorithm="grpo"``: advantage = (reward − group mean) / group std (``scale_rewards``),
+  clipped policy-ratio loss aggregated per ``loss_type``; the KL to the reference,
+  ``beta × KL``, is a term of the loss.
+- ``algorithm="rloo"``: advantage = reward − mean of the *other* completions of the prompt
+  (leave-one-out); the KL enters as a penalty on the reward, ``reward − beta × KL``.
+
+Data: prompt rows ``{"prompt": [...messages ending with a user turn]}``; any other columns
+are passed to reward functions as keyword arguments (one list per column).
+
+Reward sources (any mix, in order):
+
+- a reward-model folder (``train_reward_model``'s ``model_dir``): TRL loads it as
+  ``AutoModelForSequenceClassification`` with its own tokenizer and scores the whole
+  conversation, prompt + completion;
+- a TRL reward function ``f(prompts, completions, **kw) -> list[float]`` (conversational:
+  ``completions[i] == [{"role": "assistant", "content": ...}]``), e.g.
+  ``accord.rewards.RuleBasedReward(...)``.
+
+The reference model of the KL term is the model training starts from (the SFT model).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from accord.errors import AccordError
+from accord.train._common import (
+    Rows,
+    StageResult,
+    TrainSettings,
+    check_messages,
+    check_model_dir,
+    load_rows,
+    run_stage,
+    trainer_arguments,
+)
+
+RewardSource = str | Path | Callable[..., list[float]]
+"""A reward-model folder, or a TRL reward function ``(prompts, completions, **kw)``."""
+
+
+@dataclass
+class GRPOStageConfig(TrainSettings):
+    """GRPO/RLOO settings; defaults suit the demo's tiny/small models on CPU."""
+
+    algorithm: Literal["grpo", "rloo"] = "grpo"
+    """``grpo`` (group-normalised advantages, KL in the loss) or ``rloo`` (leave-one-out
+    baseline, KL in the reward)."""
+    max_steps: int = 100
+    """Optimizer steps; each samples ``batch_size`` completions first (the slow part on CPU)."""
+    batch_size: int = 8
+    """Completions per device per step: ``batch_size / num_generations`` prompts."""
+    num_generations: int = 4
+    """Completions sampled per prompt (the group); must divide ``batch_size`` × processes.
+    TRL's 8 doubles the sampling time for a small model's little gain."""
+    max_completion_length: int = 32
+    """Tokens sampled per completion (TRL's 512 is far beyond the demo's replies)."""
+    temperature: float = 1.0
+    """Sampling temperature; the group needs diverse completions to compare."""
+    top_p: float = 1.0
+    """Nucleus sampling mass."""
+    learning_rate: float = 2e-5
+    """TRL's 1e-6 is for billion-parameter models; small ones move at 1e-5–1e-4."""
+    beta: float = 0.04
+    """KL coefficient towards the reference (> 0 keeps the policy near the SFT model; TRL's
+    GRPO default 0 would drop the reference altogether)."""
+    epsilon: float = 0.2
+    """Clipping range of the policy ratio."""
+    num_iterations: int = 1
+    """Optimisation passes over each batch of samples (μ)."""
+    reward_weights: tuple[float, ...] | None = None
+    """One weight per reward source, in order; None weighs all 1."""
+    loss_type: str = "dapo"
+    """GRPO only: ``dapo`` (token-level, no length bias), ``grpo``, ``dr_grpo``, ``bnpo``..."""
+    scale_rewards: str = "group"
+    """GRPO only: divide advantages by the ``group`` or ``batch`` std, or ``none``."""
+    normalize_advantages: bool = False
+    """RLOO only: normalise advantages over the batch."""
+
+
+def _prompt_rows(data: Rows) -> list[dict[str, Any]]:
+    rows = load_rows(data, "prompts")
+    if not rows:
+        raise AccordError("prompts: no rows; give at least one {'prompt': [...]} row")
+    for i, row in enumerate(rows):
+        if "prompt" not in row:
+            raise AccordError(f"prompts, row {i}: expected {{'prompt': [messages]}}; got keys "
+                              f"{sorted(row)}")
+        check_messages(row["prompt"], f"prompts, row {i}, 'prompt'")
+        if row["prompt"][-1]["role"] == "assistant":
+            raise AccordError(f"prompts, row {i}: the prompt ends with an assistant turn; it "
+                              "must end with a user (or system) turn for the model to answer")
+    return rows
+
+
+def _source_name(source: RewardSource) -> str:
+    if isinstance(source, str | Path):
+        return str(source)
+    return getattr(source, "__name__", None) or type(source).__name__
+
+
+def _check_sources(config: GRPOStageConfig, rewards: Sequence[RewardSource]) -> None:
+    if not rewards:
+        raise AccordError("GRPO needs at least one reward source: a reward-model folder or a "
+                          "reward function f(prompts, completions, **kw) -> list[float]")
+    if config.reward_weights is not None and len(config.reward_weights) != len(rewards):
+        raise AccordError(f"reward_weights has {len(config.reward_weights)} weights for "
+                          f"{len(rewards)} reward sources; give one weight per source")
+    for source in rewards:
+        if isinstance(source, str | Path):
+            check_model_dir(source, "reward model")
+        elif not callable(source):
+            raise AccordError(f"reward source {source!r}: expected a reward-model folder or a "
+                              "callable")
+    if config.algorithm not in ("grpo", "rloo"):
+        raise AccordError(f"algorithm={config.algorithm!r}: use 'grpo' or 'rloo'")
+    if config.beta <= 0:
+        raise AccordError(f"beta={config.beta}: the KL term to the reference needs beta > 0")
+    if config.batch_size % config.num_generations:
+        raise AccordError(f"batch_size={config.batch_size} must be a multiple of "
+                          f"num_generations={config.num_generations} (whole groups per step)")
+
+
+def build_grpo_trainer(config: GRPOStageConfig, model_dir: str | Path, prompts: Rows,
+                       rewards: Sequence[RewardSource], out_dir: str | Path) -> Any:
+    """The configured ``trl.GRPOTrainer`` or ``trl.RLOOTrainer`` (untrained)."""
+    from datasets import Dataset
+    from transformers import AutoTokenizer
+
+    _check_sources(config, rewards)
+    model_dir = check_model_dir(model_dir)
+    rows = _prompt_rows(prompts)
+    tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    common = {
+        **trainer_arguments(config, Path(out_dir)),
+        "num_generations": config.num_generations,
+        "max_completion_length": config.max_completion_length,
+        "temperature": config.temperature, "top_p": config.top_p, "beta": config.beta,
+        "epsilon": config.epsilon, "num_iterations": config.num_iterations,
+        "reward_weights": list(config.reward_weights) if config.reward_weights else None,
+    }
+    sources = [str(s) if isinstance(s, str | Path) else s for s in rewards]
+    if config.algorithm == "rloo":
+        from trl import RLOOConfig, RLOOTrainer
+
+        args = RLOOConfig(**common, normalize_advantages=config.normalize_advantages)
+        return RLOOTrainer(model=str(model_dir), reward_funcs=sources, args=args,
+                           train_dataset=Dataset.from_list(rows), processing_class=tokenizer)
+    from trl import GRPOConfig, GRPOTrainer
+
+    args = GRPOConfig(**common, loss_type=config.loss_type, scale_rewards=config.scale_rewards)
+    return GRPOTrainer(model=str(model_dir), reward_funcs=sources, args=args,
+                       train_dataset=Dataset.from_list(rows), processing_class=tokenizer)
+
+
+def train_grpo(config: GRPOStageConfig, model_dir: str | Path, prompts: Rows,
+               rewards: Sequence[RewardSource], out_dir: str | Path) -> StageResult:
+    """Online RL from ``model_dir`` on ``prompts``; the policy lands in ``out_dir/model``.
+
+    Args:
+        config: the stage settings (``algorithm`` picks GRPO or RLOO).
+        model_dir: the causal LM to start from (the SFT or DPO model); also the frozen
+            reference of the KL term.
+        prompts: ``{"prompt": [...]}`` rows or a JSONL path.
+        rewards: reward-model folders and/or reward functions, summed with
+            ``config.reward_weights``: e.g. ``[reward_result.model_dir, RuleBasedReward(...)]``.
+        out_dir: the stage folder (resumable; a finished stage returns its result).
+
+    Returns:
+        The :class:`StageResult`; ``log_history`` has the mean ``reward`` per logged step,
+        and ``references`` the reference and each reward source by path or name.
+    """
+    _check_sources(config, rewards)
+    rows = _prompt_rows(prompts)
+    references = {"reference": str(model_dir)}
+    references.update({f"reward_{i}": _source_name(s) for i, s in enumerate(rewards)})
+    return run_stage(config.algorithm, config, out_dir, model_dir, {"prompts": rows},
+                     lambda out: build_grpo_trainer(config, model_dir, rows, rewards, out),
+                     references=references)
