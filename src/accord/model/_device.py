@@ -16,7 +16,8 @@ def available_cores() -> int:
     """CPU cores this process may use: its affinity mask, capped by a cgroup CPU quota.
 
     ``os.cpu_count()`` reports the host's cores; in a container limited to 2 of 64 cores,
-    64 threads would thrash, so the quota (``/sys/fs/cgroup/cpu.max``) wins.
+    64 threads would thrash, so the quota (``/sys/fs/cgroup/cpu.max``) wins. A set
+    ``OMP_NUM_THREADS`` caps the result.
     """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
         os.cpu_count() or 1)
@@ -26,6 +27,9 @@ def available_cores() -> int:
             cores = min(cores, max(1, int(int(quota) // int(period))))
     except (OSError, ValueError):
         pass
+    # The usual way to ask for fewer threads (e.g. when sharing the machine) is honoured.
+    with contextlib.suppress(ValueError):
+        cores = min(cores, int(os.environ.get("OMP_NUM_THREADS", "")))
     return max(1, cores)
 
 
