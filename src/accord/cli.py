@@ -396,6 +396,15 @@ def review_transparency(
     _echo(f"wrote {out / 'demographics.html'} ({len(answers)} self-reports, epsilon {epsilon})")
 
 
+def _register_rewards() -> None:
+    from accord.rewards._cli import rewards_app
+
+    app.add_typer(rewards_app, name="rewards")
+
+
+_register_rewards()
+
+
 def main() -> None:
     """Entry point of the ``accord`` script."""
     app()
