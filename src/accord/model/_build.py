@@ -24,7 +24,7 @@ class ModelSize:
 SIZES: dict[str, ModelSize] = {
     # Tests: ~0.1-0.3M parameters, a few hundred steps in seconds on one core.
     "tiny": ModelSize(d_model=64, n_layers=2, n_heads=4, d_ff=176, context=128),
-    # The demo: ~0.8M parameters with a 2k vocabulary. Measured on this project's 2-core
+    # The demo: ~1.07M parameters with a 2k vocabulary. Measured on this project's 2-core
     # machines at ~5-8k tokens/s, so 4 minutes is ~2M tokens, more than an epoch of the
     # demo world; a wider model (d=192) ran at a third of that speed and saw too little
     # of the corpus in the same minutes.
