@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from _resources import missing_resource
 from accord.spec import Rules, load_spec
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +34,7 @@ def rules() -> Rules:
 @pytest.fixture(scope="session")
 def gold_path() -> Path:
     if not GOLD.is_file():
-        pytest.skip(f"the RBR gold set is not at {GOLD} (the repository's sibling "
+        missing_resource(f"the RBR gold set is not at {GOLD} (the repository's sibling "
                     "shared/data/rbr/); it is public data from openai/safety-rbr-code-and-data")
     return GOLD
 
