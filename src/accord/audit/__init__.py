@@ -7,9 +7,10 @@ review code or the trainers, so an audit measures the model, not the training si
 See docs/meter.md.
 """
 
+from accord._locale import ensure_utf8_locale as ensure_locale
 from accord.audit._agreement import AgreementRow, AgreementTable, grader_agreement
 from accord.audit._calibrate import classifier_thresholds
-from accord.audit._classifiers import ensure_locale, hatesonar_scores, profanity_probabilities
+from accord.audit._classifiers import hatesonar_scores, profanity_probabilities
 from accord.audit._graders import (
     HATESONAR_THRESHOLD,
     PROFANITY_CHECK_THRESHOLD,

@@ -7,6 +7,7 @@ Training-side code: it never imports ``accord.audit`` (the behaviour meter keeps
 of its own, so audits do not measure the training signal).
 """
 
+from accord._locale import ensure_utf8_locale
 from accord.rewards import _classifiers, _judge, _text  # noqa: F401  (register the kinds)
 from accord.rewards._calibrate import (
     SPEC_CLASS,
@@ -20,7 +21,6 @@ from accord.rewards._calibrate import (
     grade_gold,
     graded_examples,
 )
-from accord.rewards._classifiers import ensure_utf8_locale
 from accord.rewards._fit import (
     LinearWeights,
     RankedExample,

@@ -12,71 +12,18 @@ that audits never depend on the reward's graders.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
-import subprocess
-import tempfile
 import threading
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field
 
-from accord.errors import AccordError
+from accord._locale import ensure_utf8_locale
 from accord.rewards._registry import Exchange, Grader, GraderParams, grader_kind
 
 _LOCK = threading.Lock()
 _MODELS: dict[str, Any] = {}
-LOCALE = "en_US.UTF-8"
 HATESONAR_CLASSES = ("hate_speech", "offensive_language", "neither")
-
-
-def _cache_dir() -> Path:
-    root = os.environ.get("ACCORD_CACHE")
-    return Path(root) if root else Path.home() / ".cache" / "accord"
-
-
-def ensure_utf8_locale() -> Path:
-    """Build ``en_US.UTF-8`` into ``<cache>/locale`` once and point ``LOCPATH`` at it.
-
-    Returns:
-        The folder ``LOCPATH`` now names.
-
-    Raises:
-        AccordError: ``localedef`` is missing or fails, or the cache is not writable.
-    """
-    current = os.environ.get("LOCPATH")
-    if current and (Path(current) / LOCALE).is_dir():
-        return Path(current)
-    target = _cache_dir() / "locale"
-    if not (target / LOCALE).is_dir():
-        localedef = shutil.which("localedef")
-        if localedef is None:
-            raise AccordError("the hate_classifier grader (hatesonar) needs the en_US.UTF-8 "
-                              "locale and `localedef` is not on PATH; install the `locales` "
-                              "package and run again")
-        try:
-            target.mkdir(parents=True, exist_ok=True)
-            # Build beside the target and rename into place: concurrent processes never
-            # see a half-written locale.
-            with tempfile.TemporaryDirectory(dir=target) as tmp:
-                built = Path(tmp) / LOCALE
-                # localedef exits 1 on harmless warnings; the folder it writes is what counts.
-                proc = subprocess.run([localedef, "-i", "en_US", "-f", "UTF-8", str(built)],
-                                      capture_output=True, text=True, check=False)
-                if not built.is_dir():
-                    raise AccordError(f"building the {LOCALE} locale failed (localedef exit "
-                                      f"{proc.returncode}: {proc.stderr.strip()[:300]}); "
-                                      "install the `locales` package and run again")
-                with contextlib.suppress(OSError):  # another process got there first
-                    built.rename(target / LOCALE)
-        except OSError as exc:
-            raise AccordError(f"cannot write the {LOCALE} locale under {target}: {exc}; set "
-                              "ACCORD_CACHE to a writable folder") from exc
-    os.environ["LOCPATH"] = str(target)
-    return target
 
 
 def _load(name: str) -> Any:
