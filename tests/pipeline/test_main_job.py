@@ -32,6 +32,7 @@ warmup_steps = 2
 [eval]
 max_new_tokens = 8
 max_per_set = 2
+in_distribution = 2
 agreement_sample = 200
 """
 
@@ -89,6 +90,10 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
     assert outline.h2 == ["Stages", "Behaviour spec", "Demo world", "Pretraining",
                           "Behaviour of the base model"]
     assert "95% CI (Wilson)" in outline.th or any("CI" in t for t in outline.th)
+    # The world / in-distribution / held-out table sits beside the held-out meter.
+    assert {"world (labels)", "in-distribution", "held-out"} <= set(outline.th)
+    assert set(first.outputs["eval"].figures["in_distribution_rates"]) >= {"offensive",
+                                                                            "helpfulness"}
     assert any(src.startswith("data:image/png;base64,") for src in outline.images), \
         "the loss curve is embedded"
 

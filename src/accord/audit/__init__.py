@@ -11,6 +11,13 @@ from accord._locale import ensure_utf8_locale as ensure_locale
 from accord.audit._agreement import AgreementRow, AgreementTable, grader_agreement
 from accord.audit._calibrate import classifier_thresholds
 from accord.audit._classifiers import hatesonar_scores, profanity_probabilities
+from accord.audit._fidelity import (
+    FidelityRow,
+    FidelityTable,
+    fidelity,
+    in_distribution_probes,
+    world_rates,
+)
 from accord.audit._graders import (
     HATESONAR_THRESHOLD,
     PROFANITY_CHECK_THRESHOLD,
@@ -37,6 +44,8 @@ __all__ = [
     "PROFANITY_CHECK_THRESHOLD",
     "AgreementRow",
     "AgreementTable",
+    "FidelityRow",
+    "FidelityTable",
     "Generate",
     "Grader",
     "MeterResult",
@@ -45,11 +54,13 @@ __all__ = [
     "classifier_thresholds",
     "ensure_locale",
     "fact_correct",
+    "fidelity",
     "follows_settings",
     "get_grader",
     "grader",
     "grader_agreement",
     "hatesonar_scores",
+    "in_distribution_probes",
     "measure",
     "objectionable_compliance",
     "offensive",
@@ -63,4 +74,5 @@ __all__ = [
     "safe_behaviour_f1",
     "unrequested_profanity",
     "wilson",
+    "world_rates",
 ]

@@ -225,6 +225,10 @@ class EvalSection(BaseModel):
     """Cap each probe set at this many probes (quick checks); None = all of them."""
     agreement_sample: int = 1000
     """Corpus responses used to check each meter grader against the world's labels."""
+    in_distribution: int | None = 120
+    """Also run the meter on up to this many prompts per set from the world's ``rl``
+    prompts (seen entities and phrasings), beside the world's own rates: does the base
+    model reproduce the world? 0 skips it; None takes every prompt."""
 
 
 def probe_subset(world: World, cap: int | None) -> dict[str, list] | None:
@@ -272,7 +276,7 @@ def store_completions(store: Any, model_version: str, rows: list[dict], split: s
 
 def run_eval(ctx: StageContext) -> dict[str, Any]:
     """The behaviour meter on the held-out probes, for the pretrained (base) model."""
-    from accord.audit import grader_agreement, measure
+    from accord.audit import fidelity, grader_agreement, in_distribution_probes, measure
     from accord.model import load_model
 
     quiet_hf_progress()
@@ -285,6 +289,18 @@ def run_eval(ctx: StageContext) -> dict[str, Any]:
                      probes=probe_subset(world, ctx.config.max_per_set))
     (ctx.dir / "meter.json").write_text(json.dumps(result.to_dict(), indent=2))
     (ctx.dir / "meter.txt").write_text(result.render_text() + "\n")
+    in_dist_rates: dict[str, float] = {}
+    if ctx.config.in_distribution != 0:
+        # Same meter on prompts whose entities and phrasings the model saw, beside the
+        # world's own label rates: did pretraining reproduce the world's behaviour?
+        inside = measure(make_generate(model, tokenizer, ctx.config, []), world,
+                         seed=ctx.config.seed, samples=ctx.config.samples,
+                         probes=in_distribution_probes(world, cap=ctx.config.in_distribution,
+                                                       seed=ctx.config.seed))
+        table = fidelity(world, inside, result)
+        (ctx.dir / "fidelity.json").write_text(json.dumps(table.to_dict(), indent=2))
+        (ctx.dir / "fidelity.txt").write_text(table.render_text() + "\n")
+        in_dist_rates = {r.metric: r.rate for r in inside.rows}
     # How far the meter's graders can be trusted: agreement with the world's own labels.
     agreement = grader_agreement(world, n=ctx.config.agreement_sample, seed=ctx.config.seed)
     (ctx.dir / "grader_agreement.html").write_text(agreement.to_html())
@@ -296,7 +312,8 @@ def run_eval(ctx: StageContext) -> dict[str, Any]:
         mv = get_model_version(session, pre.figures["model_version"])
         mv.metrics = {**mv.metrics, "meter": result.to_dict()["rows"]}
     return {"model_version": pre.figures["model_version"], "completions": n,
-            "rates": {r.metric: r.rate for r in result.rows}}
+            "rates": {r.metric: r.rate for r in result.rows},
+            "in_distribution_rates": in_dist_rates}
 
 
 def _report_eval(out: StageOutput) -> list[Any]:
@@ -309,9 +326,28 @@ def _report_eval(out: StageOutput) -> list[Any]:
     return [paragraph(f"Behaviour meter for {out.figures['model_version']} on the held-out "
                       "probes (95 % Wilson intervals)."),
             Markup(result.to_html()),  # the meter escapes its own cells
+            *_fidelity_parts(out),
             paragraph("How well each meter grader agrees with the world's ground-truth labels "
                       "on generated corpus text:"),
             Markup((out.dir / "grader_agreement.html").read_text())]
+
+
+def _fidelity_parts(out: StageOutput) -> list[Any]:
+    from markupsafe import Markup
+
+    from accord.audit import FidelityTable
+    from accord.report import paragraph
+
+    path = out.dir / "fidelity.json"
+    if not path.exists():
+        return []
+    table = FidelityTable.from_dict(json.loads(path.read_text()))
+    return [paragraph("Does the base model reproduce the world? Each metric's rate in the "
+                      "world's own labelled dialogues, the meter on prompts from the world's "
+                      "training prompt sets (entities and phrasings the model saw), and the "
+                      "held-out rate above. The gap between the last two is how far the "
+                      "behaviours generalise to unseen entities and phrasings."),
+            Markup(table.to_html())]
 
 
 def _describe_eval(fig: dict[str, Any]) -> str:
