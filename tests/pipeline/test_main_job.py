@@ -34,6 +34,14 @@ max_new_tokens = 8
 max_per_set = 2
 in_distribution = 2
 agreement_sample = 200
+[review.run]
+rating_prompts = 6
+comparison_prompts = 4
+completions_per_prompt = 2
+overlap = 2
+comparison_overlap = 2
+reviewers = 4
+max_new_tokens = 8
 """
 
 
@@ -77,7 +85,7 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
     lines: list[str] = []
 
     first = run_project(project, log=lines.append)
-    assert first.ran == ["spec", "world", "tokenizer", "pretrain", "eval"]
+    assert first.ran == ["spec", "world", "tokenizer", "pretrain", "eval", "review"]
     pretrain = first.outputs["pretrain"].figures
     assert pretrain["steps"] == 12 and pretrain["parameters"] > 0
     rates = first.outputs["eval"].figures["rates"]
@@ -87,8 +95,26 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
     report = project / ".accord" / "run" / "report.html"
     outline = Outline()
     outline.feed(report.read_text(encoding="utf-8"))
-    assert outline.h2 == ["Stages", "Behaviour spec", "Demo world", "Pretraining",
-                          "Behaviour of the base model"]
+    assert outline.h2[:6] == ["Stages", "Behaviour spec", "Demo world", "Pretraining",
+                              "Behaviour of the base model", "Human review"]
+    # The review stage: simulated reviewers through HTTP, agreement, clarity, demographics.
+    review = first.outputs["review"].figures
+    assert review["simulated"] is True and review["reviewers"] == 4
+    assert review["submitted"] >= 6 * 2 + 4 * 2  # every item by `overlap` reviewers
+    assert set(review["alpha"]) >= {"offensive", "helpful"}
+    assert any(h.startswith("Guideline clarity") for h in outline.h2)
+    assert "Who reviews" in outline.h2
+    # Exports are whatever the (random-ish) reviews support; each written one loads back
+    # with its recorded hash.
+    from accord.review import load_export
+
+    for kind, export in review["exports"].items():
+        if export["rows"]:
+            rows, manifest = load_export(export["dir"])
+            assert manifest.kind == kind and manifest.hash == export["hash"]
+            assert len(rows) == export["rows"]
+            assert manifest.meta["batch_ids"] == [review["batches"]["rating"],
+                                                  review["batches"]["comparison"]]
     assert "95% CI (Wilson)" in outline.th or any("CI" in t for t in outline.th)
     # The world / in-distribution / held-out table sits beside the held-out meter.
     assert {"world (labels)", "in-distribution", "held-out"} <= set(outline.th)
@@ -99,21 +125,24 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
 
     # The model version, its lineage and the probe completions are in the store.
     with open_store(project) as store, store.session() as session:
-        model = session.scalars(select(ModelVersion)).one()
+        # (the review stage's gold items are stored under a "spec-examples" version)
+        model = session.scalars(select(ModelVersion).where(ModelVersion.stage == "pretrain")
+                                ).one()
         assert model.stage == "pretrain" and model.spec_version_id is not None
         assert model.datasets["world"] == first.outputs["world"].figures["hash"]
         assert "meter" in model.metrics
-        n = session.scalar(select(func.count()).select_from(Completion))
-        assert n == first.outputs["eval"].figures["completions"] > 0
+        n = session.scalar(select(func.count()).select_from(Completion)
+                           .where(Completion.model_version_id == model.id))
+        assert n == (first.outputs["eval"].figures["completions"]
+                     + first.outputs["review"].figures["sampled_completions"]) > 0
 
     second = run_project(project, log=lines.append)
-    assert second.ran == [] and len(second.skipped) == 5
+    assert second.ran == [] and len(second.skipped) == 6
 
     # A knob of the last stage re-runs only that stage.
-    (project / "accord.toml").write_text(TINY.replace("max_new_tokens = 8",
-                                                      "max_new_tokens = 6"))
+    (project / "accord.toml").write_text(TINY.replace("max_per_set = 2", "max_per_set = 1"))
     third = run_project(project, log=lines.append)
-    assert third.ran == ["eval"]
+    assert third.ran == ["eval"]  # review reads the model, not the meter
 
     # `accord eval MODEL` measures a stored model version outside the pipeline.
     name = first.outputs["pretrain"].figures["model_version"]

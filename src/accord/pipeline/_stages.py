@@ -67,18 +67,14 @@ SPEC = Stage("spec", run_spec, SpecConfig, version="1", fingerprint=_spec_finger
 
 def _all_stages() -> list[Stage]:
     from accord.pipeline._model_stages import EVAL, PRETRAIN, TOKENIZER, WORLD
+    from accord.pipeline._review_stage import REVIEW
 
-    return [SPEC, WORLD, TOKENIZER, PRETRAIN, EVAL]
+    return [SPEC, WORLD, TOKENIZER, PRETRAIN, EVAL, REVIEW]
 
 
 STAGES: list[Stage] = _all_stages()
 
-
-def _review_settings() -> type[BaseModel]:
-    from accord.serve._main import ReviewSettings
-
-    return ReviewSettings
-
-
-# Tables of accord.toml read by services, not stages: name -> its pydantic model.
-SERVICE_TABLES = {"review": _review_settings}
+# Tables of accord.toml read by services, not stages: name -> its pydantic model. (The
+# ``[review]`` table configures both ``accord serve`` and the review stage, so it is the
+# stage's table.)
+SERVICE_TABLES: dict[str, Any] = {}

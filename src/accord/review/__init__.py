@@ -106,6 +106,7 @@ from accord.review._repo import (
     task_view,
 )
 from accord.review._roles import PERMISSIONS, ROLES, Role, permissions_of
+from accord.review._run_settings import ReviewRunSettings
 from accord.review._scales import RatingError, check_tiers, check_values
 from accord.review._sessions import write_session
 from accord.review._simulate import ReviewerProfile, SimulatedReviewer, make_panel, perceive
@@ -119,6 +120,7 @@ from accord.review._survey import (
     has_survey,
     record_survey,
     survey_answers,
+    survey_answers_by_reviewer,
     withdraw_survey,
 )
 
@@ -159,6 +161,7 @@ __all__ = [
     "ReviewBatch",
     "ReviewItem",
     "ReviewItemCompletion",
+    "ReviewRunSettings",
     "ReviewerProfile",
     "Role",
     "SFTFilters",
@@ -228,6 +231,7 @@ __all__ = [
     "submit_ranking",
     "submit_rating",
     "survey_answers",
+    "survey_answers_by_reviewer",
     "task_view",
     "withdraw_survey",
     "write_export",

@@ -123,3 +123,18 @@ def survey_answers(session: Session, *, include_simulated: bool = False) -> list
     if not include_simulated:
         query = query.where(SurveyResponse.is_simulated.is_(False))
     return [dict(a) for a in session.scalars(query)]
+
+
+def survey_answers_by_reviewer(session: Session, *, include_simulated: bool = False,
+                               ) -> dict[str, dict[str, str]]:
+    """Reviewer id (as in rating records) → self-report, for opted-in reviewers.
+
+    Only for computing protected aggregates inside the store's process (mean ratings by
+    group, suppressed and noised by :func:`accord.transparency.demographics_report`);
+    never return it from a page or an API.
+    """
+    query = (select(SurveyLink.user_id, SurveyResponse.answers)
+             .join(SurveyResponse, SurveyResponse.id == SurveyLink.response_id))
+    if not include_simulated:
+        query = query.where(SurveyResponse.is_simulated.is_(False))
+    return {str(user_id): dict(answers) for user_id, answers in session.execute(query)}

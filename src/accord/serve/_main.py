@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
-from accord.review import SurveySettings, ensure_admin
+from accord.review import ReviewRunSettings, SurveySettings, ensure_admin
 
 if TYPE_CHECKING:
     from accord.project import Project
@@ -28,6 +28,8 @@ class ReviewSettings(BaseModel):
     """The demographic self-report's questions."""
     secure_cookies: bool = False
     """Mark cookies Secure; turn on when the server is behind HTTPS."""
+    run: ReviewRunSettings = Field(default_factory=ReviewRunSettings)
+    """``[review.run]``: the review stage of ``accord run``."""
 
 
 def app_from_project(project_dir: Path) -> FastAPI:
