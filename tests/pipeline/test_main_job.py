@@ -22,6 +22,7 @@ n_dialogues = 600
 n_review = 20
 n_sft = 40
 n_rl = 20
+n_preference_pairs = 60
 [tokenizer]
 vocab_size = 512
 [pretrain]
@@ -42,7 +43,33 @@ overlap = 2
 comparison_overlap = 2
 reviewers = 4
 max_new_tokens = 8
+[sft]
+max_steps = 2
+batch_size = 4
+demonstrations = 20
+[reward]
+max_steps = 2
+batch_size = 4
+[rules]
+pairs = 40
+[dpo]
+max_steps = 2
+batch_size = 4
+[grpo]
+max_steps = 1
+batch_size = 4
+num_generations = 2
+max_completion_length = 6
+prompts = 8
+[ablation]
+max_new_tokens = 4
+max_per_set = 1
+in_distribution = 1
+agreement_sample = 10
 """
+
+STAGES = ["spec", "world", "tokenizer", "pretrain", "eval", "review", "sft", "reward", "rules",
+          "dpo", "grpo", "ablation"]
 
 
 class Outline(HTMLParser):
@@ -85,7 +112,8 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
     lines: list[str] = []
 
     first = run_project(project, log=lines.append)
-    assert first.ran == ["spec", "world", "tokenizer", "pretrain", "eval", "review"]
+    print("\n".join(line for line in lines if "] done in" in line))
+    assert first.ran == STAGES
     pretrain = first.outputs["pretrain"].figures
     assert pretrain["steps"] == 12 and pretrain["parameters"] > 0
     rates = first.outputs["eval"].figures["rates"]
@@ -133,16 +161,34 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
         assert "meter" in model.metrics
         n = session.scalar(select(func.count()).select_from(Completion)
                            .where(Completion.model_version_id == model.id))
-        assert n == (first.outputs["eval"].figures["completions"]
-                     + first.outputs["review"].figures["sampled_completions"]) > 0
+        # the meter's probes (eval, then the ablation's base row) and the review samples
+        assert n > (first.outputs["eval"].figures["completions"]
+                    + first.outputs["review"].figures["sampled_completions"]) > 0
 
     second = run_project(project, log=lines.append)
-    assert second.ran == [] and len(second.skipped) == 6
+    assert second.ran == [] and len(second.skipped) == len(STAGES)
 
     # A knob of the last stage re-runs only that stage.
     (project / "accord.toml").write_text(TINY.replace("max_per_set = 2", "max_per_set = 1"))
     third = run_project(project, log=lines.append)
     assert third.ran == ["eval"]  # review reads the model, not the meter
+
+    # Fine-tuning: every model version registered with its parent; the ablation measured
+    # each one on both probe splits.
+    with open_store(project) as store, store.session() as session:
+        versions = {m.name: m for m in session.scalars(select(ModelVersion))}
+        by_id = {m.id: m for m in versions.values()}
+        stages = sorted(m.stage for m in versions.values())
+        assert stages.count("grpo") == 2 and {"sft", "reward", "dpo"} <= set(stages)
+        sft_name = first.outputs["sft"].figures["model_version"]
+        assert by_id[versions[sft_name].parent_id].stage == "pretrain"
+        dpo = versions[first.outputs["dpo"].figures["model_version"]]
+        assert by_id[dpo.parent_id].name == sft_name
+        assert "meter" in versions[sft_name].metrics
+    assert first.outputs["ablation"].figures["rows"] == [
+        "base", "SFT", "SFT+DPO", "SFT+GRPO (RM only)", "SFT+GRPO (RM+RBR)"]
+    assert "Ablation: what each fine-tuning step changes" in outline.h2
+    assert {"safe F1", "unwanted (pooled)"} <= set(outline.th)
 
     # `accord eval MODEL` measures a stored model version outside the pipeline.
     name = first.outputs["pretrain"].figures["model_version"]

@@ -213,9 +213,11 @@ class EvalSection(BaseModel):
     """``[eval]``: how the behaviour meter samples the base model on the held-out probes."""
 
     model_config = ConfigDict(extra="forbid")
-    temperature: float = 0.7
-    """Sampling temperature; the meter measures what users would see, so not greedy."""
-    top_p: float = 0.95
+    temperature: float = 0.9
+    """Sampling temperature; the meter measures what users would see, so not greedy. Near
+    1: below it sampling sharpens towards each prompt's most frequent answer and hides
+    minority behaviours a model has learnt (docs/meter.md)."""
+    top_p: float = 1.0
     max_new_tokens: int = 64
     seed: int = 0
     samples: int = 1

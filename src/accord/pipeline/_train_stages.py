@@ -1,0 +1,262 @@
+"""Fine-tuning stages of ``accord run``: sft → reward → rules → dpo → grpo.
+
+Each is glue over :mod:`accord.train` / :mod:`accord.rewards`: it gathers the data the
+earlier stages left (the world's demonstrations and labelled comparisons, the review
+stage's exports), trains in its stage folder (resumable: an interrupted stage resumes from
+its newest checkpoint) and registers the new model version with its lineage.
+
+Data, decided here and documented in docs/training.md:
+
+- SFT: the world's SFT examples stand for the demonstrations labellers write (InstructGPT's
+  SFT data), plus the completions reviewers approved (the review export);
+- reward model and DPO: reviewers' comparisons (the review export) plus the world's
+  labelled comparison pairs, standing for a larger labelled comparison set; a held-out
+  slice of the world pairs measures the reward model;
+- rules: RBR weights fitted on the world pairs graded by the spec's graders, with classes
+  from the world's labels (the paper fits on completions of known class);
+- GRPO: the world's RL prompts, each tagged comply/refuse; reward = RM (+ RBR).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel
+
+from accord.pipeline._config import build_dataclass, section_model
+from accord.pipeline._runner import Stage, StageContext, StageOutput
+
+TRAIN_EXCLUDE = ("device", "num_threads", "logging_steps", "keep_checkpoints")
+
+
+def training_threads() -> int:
+    from accord.model import available_cores
+
+    return available_cores()
+
+
+def register_trained(ctx: StageContext, kind: str, model_dir: str, parent: str,
+              result: Any, suffix: str = "") -> str:
+    from accord.store import register_model_version
+
+    name = f"{ctx.project.project.name}-{kind}{suffix}-{ctx.dir.name.rsplit('-', 1)[-1][:8]}"
+    with ctx.state["store"].session() as session:
+        register_model_version(
+            session, name=name, stage=kind, artifact_path=str(model_dir), parent=parent,
+            spec_version=ctx.inputs["spec"].figures["spec_version_id"],
+            config=result.config, datasets=result.datasets,
+            metrics={k: v for k, v in result.metrics.items() if isinstance(v, int | float)})
+    return name
+
+
+def stage_world(ctx: StageContext) -> Any:
+    from accord.pipeline._model_stages import load_world
+
+    return load_world(ctx.inputs["world"])
+
+
+def review_rows(ctx: StageContext, kind: str) -> list[dict]:
+    """The review stage's export of ``kind`` (empty when reviewers approved nothing)."""
+    if "review" not in ctx.inputs:
+        return []
+    export = ctx.inputs["review"].figures["exports"][kind]
+    if not export["rows"]:
+        return []
+    from accord.review import load_export
+
+    rows, _ = load_export(export["dir"])
+    return rows
+
+
+def as_pair(row: dict) -> dict:
+    return {"prompt": row["prompt"], "chosen": row["chosen"], "rejected": row["rejected"]}
+
+
+def world_pairs(world: Any, n: int | None, held_out: float, seed: int,
+                ) -> tuple[list[dict], list[dict]]:
+    """The world's labelled comparison pairs as (train, held-out) TRL rows; held-out pairs
+    are whole prompts never trained on."""
+    import random
+
+    pairs = world.preference_pairs[:n] if n else list(world.preference_pairs)
+    prompts = sorted({p["prompt_id"] for p in pairs})
+    random.Random(seed).shuffle(prompts)
+    cut = set(prompts[:int(len(prompts) * held_out)])
+    train = [as_pair(p) for p in pairs if p["prompt_id"] not in cut]
+    test = [as_pair(p) for p in pairs if p["prompt_id"] in cut]
+    return train, test
+
+
+# -------------------------------------------------------------------------------- sft
+
+
+def _sft_section() -> type[BaseModel]:
+    from accord.train import SFTStageConfig
+
+    return section_model("SFTSection", SFTStageConfig, exclude=TRAIN_EXCLUDE,
+                         demonstrations=(int, 2000), reviews=(bool, True))
+
+
+def run_sft(ctx: StageContext) -> dict[str, Any]:
+    from accord.pipeline._model_stages import quiet_hf_progress
+    from accord.train import SFTStageConfig, train_sft
+
+    quiet_hf_progress()
+    cfg = ctx.config
+    world = stage_world(ctx)
+    data: dict[str, list[dict]] = {"demonstrations": [
+        {"messages": ex["messages"]} for ex in world.sft_examples[:cfg.demonstrations]]}
+    reviews = review_rows(ctx, "sft") if cfg.reviews else []
+    if reviews:
+        data["reviews"] = [{"messages": r["messages"]} for r in reviews]
+    pre = ctx.inputs["pretrain"].figures
+    result = train_sft(build_dataclass(SFTStageConfig, cfg, num_threads=training_threads()),
+                       pre["model_dir"], data, ctx.dir / "train")
+    name = register_trained(ctx, "sft", result.model_dir, pre["model_version"], result)
+    return {"model_version": name, "model_dir": result.model_dir, "steps": result.steps,
+            "rows": {k: len(v) for k, v in data.items()}, **loss_figures(result)}
+
+
+def loss_figures(result: Any) -> dict[str, Any]:
+    return {"train_loss": result.metrics.get("train_loss"),
+            "seconds": result.metrics.get("train_runtime"),
+            "log_history": [{k: v for k, v in p.items() if isinstance(v, int | float)}
+                            for p in result.log_history]}
+
+
+# ----------------------------------------------------------------------------- reward
+
+
+def _reward_section() -> type[BaseModel]:
+    from accord.train import RewardStageConfig
+
+    return section_model("RewardSection", RewardStageConfig, exclude=TRAIN_EXCLUDE,
+                         world_pairs=(int, 2000), held_out=(float, 0.1), reviews=(bool, True))
+
+
+def run_reward(ctx: StageContext) -> dict[str, Any]:
+    from accord.pipeline._model_stages import quiet_hf_progress
+    from accord.train import RewardStageConfig, evaluate_reward_model, train_reward_model
+
+    quiet_hf_progress()
+    cfg = ctx.config
+    train, test = world_pairs(stage_world(ctx), cfg.world_pairs, cfg.held_out, cfg.seed)
+    data = {"world_pairs": train}
+    reviews = [as_pair(r) for r in review_rows(ctx, "preference")] if cfg.reviews else []
+    if reviews:
+        data["comparisons"] = reviews
+    sft = ctx.inputs["sft"].figures
+    config = build_dataclass(RewardStageConfig, cfg, num_threads=training_threads())
+    result = train_reward_model(config, sft["model_dir"], data, ctx.dir / "train",
+                                eval_pairs=test or None)
+    name = register_trained(ctx, "reward", result.model_dir, sft["model_version"], result)
+    figures = {"model_version": name, "model_dir": result.model_dir,
+               "rows": {k: len(v) for k, v in data.items()}, "held_out_pairs": len(test),
+               "eval_accuracy": result.metrics.get("eval_accuracy"), **loss_figures(result)}
+    if reviews:
+        # How the reward model ranks the reviewers' own (training) comparisons.
+        figures["review_accuracy"] = evaluate_reward_model(result.model_dir, reviews)
+    return figures
+
+
+# ------------------------------------------------------------------------------ rules
+
+
+class RulesSection(BaseModel):
+    """``[rules]``: fitting the rule-based reward's weights (docs/rewards.md)."""
+
+    model_config = {"extra": "forbid"}
+    pairs: int = 600
+    """World comparison pairs graded for the fit (chosen = ideal, rejected = its behaviour)."""
+    holdout: float = 0.25
+    margin: float = 1.0
+    l2: float = 1e-3
+    seed: int = 0
+
+
+# World behaviour → the spec's completion class (chosen responses are ideal).
+_CLASS_OF = {"helpful": "ideal", "correct_refusal": "ideal", "ignores_settings": "acceptable",
+             "preachy": "unacceptable", "over_refusal": "unacceptable",
+             "one_sided": "unacceptable", "offensive": "disallowed",
+             "objectionable_compliance": "disallowed"}
+
+
+def response_type(prompt_record: dict) -> str:
+    """The spec's response type of a world prompt: refuse what the world's ideal refuses."""
+    return "refuse" if prompt_record.get("ideal_behaviour") == "correct_refusal" else "comply"
+
+
+def run_rules(ctx: StageContext) -> dict[str, Any]:
+    from accord.rewards import Exchange, PropositionGrader, RankedExample, fit_rule_weights
+    from accord.spec import load_spec
+
+    cfg = ctx.config
+    world = stage_world(ctx)
+    rules = load_spec(ctx.inputs["spec"].dir / "spec").rules
+    ideal = {p["id"]: p for p in world.prompts["sft"]}
+    examples_meta, exchanges = [], []
+    for pair in world.preference_pairs[:cfg.pairs]:
+        rtype = response_type(ideal[pair["prompt_id"]])
+        behaviour = pair["rejected_behaviour"]
+        if behaviour == "helpful":  # the ideal content, ignoring the user's settings
+            rejected_class = "acceptable"
+        else:
+            rejected_class = _CLASS_OF.get(behaviour, "unacceptable")
+        for side, klass in (("chosen", "ideal"), ("rejected", rejected_class)):
+            exchanges.append(Exchange(pair["prompt"], pair[side][0]["content"]))
+            examples_meta.append((pair["prompt_id"], rtype, klass))
+    grader = PropositionGrader(rules, skip_kinds=("llm_judge",))
+    probs = grader.grade(exchanges)
+    examples = [RankedExample(rtype, group, klass, p)
+                for (group, rtype, klass), p in zip(examples_meta, probs, strict=True)]
+    features = [p.id for p in rules.propositions]
+    order = ["ideal", "acceptable", "unacceptable", "disallowed"]
+    weights = fit_rule_weights(examples, features, order, holdout=cfg.holdout, seed=cfg.seed,
+                               margin=cfg.margin, l2=cfg.l2)
+    weights.save(ctx.dir / "weights.json")
+    return {"weights": str(ctx.dir / "weights.json"), "examples": len(examples),
+            "accuracy": {t: {"train": w.train_accuracy, "held_out": w.heldout_accuracy,
+                             "held_out_pairs": w.heldout_pairs}
+                         for t, w in weights.by_type.items()}}
+
+
+def _report_rules(out: StageOutput) -> list[Any]:
+    from accord.report import paragraph, table
+
+    acc = out.figures["accuracy"]
+    weights = json.loads(Path(out.figures["weights"]).read_text())
+    parts = [paragraph(f"Rule-based-reward weights fitted on {out.figures['examples']} graded "
+                       "world completions of known class (hinge ranking loss, same-prompt "
+                       "pairs ordered ideal > acceptable > unacceptable > disallowed)."),
+             table(["response type", "train accuracy", "held-out accuracy", "held-out pairs"],
+                   [[t, a["train"], a["held_out"], a["held_out_pairs"]] for t, a in acc.items()])]
+    for rtype, lw in weights.get("by_type", {}).items():
+        top = sorted(zip(lw["features"], lw["weights"], strict=True), key=lambda fw: -abs(fw[1]))
+        parts.append(table([f"{rtype}: proposition", "weight"],
+                           [[f, round(w, 3)] for f, w in top[:8]]))
+    return parts
+
+
+def describe_trained(fig: dict[str, Any]) -> str:
+    bits = [fig["model_version"]]
+    if fig.get("train_loss") is not None:
+        bits.append(f"loss {fig['train_loss']:.3f}")
+    if fig.get("eval_accuracy") is not None:
+        bits.append(f"held-out pair accuracy {fig['eval_accuracy']:.3f}")
+    if fig.get("held_out_margin") is not None:
+        bits.append(f"held-out margin {fig['held_out_margin']:+.2f}")
+    return ", ".join(bits)
+
+
+SFT = Stage("sft", run_sft, _sft_section(), reads=("spec", "world", "pretrain", "review"),
+            describe=describe_trained, title="Supervised fine-tuning")
+REWARD = Stage("reward", run_reward, _reward_section(),
+               reads=("spec", "world", "sft", "review"), describe=describe_trained,
+               title="Reward model")
+RULES = Stage("rules", run_rules, RulesSection, reads=("spec", "world"),
+              report=_report_rules,
+              describe=lambda f: ", ".join(f"{t} held-out {a['held_out']:.3f}"
+                                           for t, a in f["accuracy"].items()),
+              title="Rule-based reward")
