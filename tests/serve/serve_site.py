@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from fastapi.testclient import TestClient
 
@@ -22,6 +16,7 @@ from accord.review import (
     store_canned_completions,
 )
 from accord.serve import SESSION_COOKIE, create_app
+from accord.serve._live import live_server  # noqa: F401  (tests import it from here)
 from accord.spec import load_spec
 from accord.store import Store, record_spec_version
 
@@ -82,23 +77,3 @@ def build_site(store: Store) -> Site:
     return Site(store, client, rating, comparison, version, users)
 
 
-@contextmanager
-def live_server(app: Any) -> Iterator[str]:
-    """Serve ``app`` with uvicorn on a free loopback port in a thread; yields the base URL."""
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
