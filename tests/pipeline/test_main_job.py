@@ -61,6 +61,15 @@ batch_size = 4
 num_generations = 2
 max_completion_length = 6
 prompts = 8
+[cai]
+prompts = 4
+feedback_prompts = 4
+agreement_pairs = 4
+sft_steps = 1
+dpo_steps = 1
+max_new_tokens = 6
+min_confidence = 0.5
+vet = false
 [ablation]
 max_new_tokens = 4
 max_per_set = 1
@@ -69,7 +78,7 @@ agreement_sample = 10
 """
 
 STAGES = ["spec", "world", "tokenizer", "pretrain", "eval", "review", "sft", "reward", "rules",
-          "dpo", "grpo", "ablation"]
+          "dpo", "grpo", "cai", "ablation"]
 
 
 class Outline(HTMLParser):
@@ -186,7 +195,11 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
         assert by_id[dpo.parent_id].name == sft_name
         assert "meter" in versions[sft_name].metrics
     assert first.outputs["ablation"].figures["rows"] == [
-        "base", "SFT", "SFT+DPO", "SFT+GRPO (RM only)", "SFT+GRPO (RM+RBR)"]
+        "base", "SFT", "SFT+DPO", "SFT+GRPO (RM only)", "SFT+GRPO (RM+RBR)", "SFT+SL-CAI",
+        "SFT+SL-CAI+RL-CAI"]
+    cai = first.outputs["cai"].figures
+    assert cai["revisions"] == 4 and "unwanted" in cai["revision_quality"]
+    assert cai["agreement"]["world_truth"]["n"] > 0
     assert "Ablation: what each fine-tuning step changes" in outline.h2
     assert {"safe F1", "unwanted (pooled)"} <= set(outline.th)
 

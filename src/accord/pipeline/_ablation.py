@@ -1,7 +1,7 @@
 """The proof: every trained model measured by the behaviour meter, side by side.
 
 Rows: base, SFT, SFT+DPO, SFT+GRPO (reward model only), SFT+GRPO (reward model + rules),
-and SFT+CAI when the cai stage ran. Each is measured on the held-out probes and on
+SFT+SL-CAI and SFT+SL-CAI+RL-CAI. Each is measured on the held-out probes and on
 in-distribution probes (docs/meter.md explains why both), with Wilson intervals, and
 checked against the targets of docs/training.md.
 """
@@ -160,5 +160,5 @@ def _describe(fig: dict[str, Any]) -> str:
 
 
 ABLATION = Stage("ablation", run_ablation, AblationSection,
-                 reads=("world", "pretrain", "sft", "dpo", "grpo"), report=report_ablation,
+                 reads=("world", "pretrain", "sft", "dpo", "grpo", "cai"), report=report_ablation,
                  describe=_describe, title="Ablation: what each fine-tuning step changes")

@@ -98,9 +98,18 @@ class TokenizerSection(BaseModel):
     """Target vocabulary, including the 256 byte symbols and the chat special tokens."""
 
 
+def training_documents(world: World) -> list[dict]:
+    """What the tokenizer and pretraining read: the corpus, then the Constitutional-AI
+    chats that teach the critique/revision and choice formats (rows are shuffled when
+    packed, so their place does not matter). The CAI chats are kept out of
+    ``pretrain_documents`` because the meter's agreement and fidelity tables expect every
+    chat there to be one labelled exchange."""
+    return [*world.pretrain_documents, *world.cai_documents]
+
+
 def _pretrain_texts(world: World) -> list[str]:
     texts = []
-    for doc in world.pretrain_documents:
+    for doc in training_documents(world):
         if "text" in doc:
             texts.append(doc["text"])
         else:
@@ -137,7 +146,7 @@ def _documents(world: World, tokenizer: Any) -> list[str]:
     from accord.model import render_chat
 
     docs = []
-    for doc in world.pretrain_documents:
+    for doc in training_documents(world):
         docs.append(doc["text"] if "text" in doc else render_chat(tokenizer, doc["messages"]))
     return docs
 

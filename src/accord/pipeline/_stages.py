@@ -67,12 +67,13 @@ SPEC = Stage("spec", run_spec, SpecConfig, version="1", fingerprint=_spec_finger
 
 def _all_stages() -> list[Stage]:
     from accord.pipeline._ablation import ABLATION
+    from accord.pipeline._cai_stage import CAI
     from accord.pipeline._model_stages import EVAL, PRETRAIN, TOKENIZER, WORLD
     from accord.pipeline._review_stage import REVIEW
     from accord.pipeline._rl_stages import DPO, GRPO
     from accord.pipeline._train_stages import REWARD, RULES, SFT
 
-    return [SPEC, WORLD, TOKENIZER, PRETRAIN, EVAL, REVIEW, SFT, REWARD, RULES, DPO, GRPO,
+    return [SPEC, WORLD, TOKENIZER, PRETRAIN, EVAL, REVIEW, SFT, REWARD, RULES, DPO, GRPO, CAI,
             ABLATION]
 
 

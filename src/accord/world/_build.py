@@ -6,6 +6,7 @@ from collections.abc import Callable
 from random import Random
 
 from accord.world._config import WorldConfig
+from accord.world._constitutional import choice_document, critique_document
 from accord.world._facts import FactTable
 from accord.world._heldout import HELDOUT, HELDOUT_MATCHER
 from accord.world._kinds import SCENARIOS
@@ -78,7 +79,7 @@ class _Builder:
         rng = self.rng("pretrain")
         docs = [self.dialogue(rng) for _ in range(self.cfg.n_dialogues)]
         share = self.cfg.share_plain_text
-        n_plain = round(self.cfg.n_dialogues * share / (1 - share)) if share else 0
+        n_plain = self._count(share)
         convs = list(self.chat.conversations)
         prng = self.rng("plain")
         order: list[int] = []
@@ -87,6 +88,40 @@ class _Builder:
             order += prng.sample(range(len(convs)), min(len(convs), n_plain - len(order)))
         docs += [{"text": "\n".join(convs[i])} for i in order]
         self.rng("order").shuffle(docs)
+        return docs
+
+    def _count(self, share: float) -> int:
+        """Documents of a kind that makes up ``share`` of the whole pretraining corpus."""
+        cfg = self.cfg
+        rest = 1 - cfg.share_plain_text - cfg.share_critique - cfg.share_choice
+        return round(cfg.n_dialogues * share / rest) if share else 0
+
+    def cai_documents(self) -> list[Record]:
+        """Constitutional-AI chats (critique/revision and choice), drawn like dialogues
+        from the training pool (small talk left out: its real chat text is long)."""
+        kinds = [(k, w) for k, w in zip(self.kinds, self.weights, strict=True)
+                 if k != "small_talk"]
+        docs: list[Record] = []
+        if not kinds:
+            return docs
+        names, weights = [k for k, _ in kinds], [w for _, w in kinds]
+        rng = self.rng("cai:critique")
+        for _ in range(self._count(self.cfg.share_critique)):
+            kind = rng.choices(names, weights)[0]
+            case = self.draw(rng, kind)
+            settings = draw_settings(rng, kind, self.cfg.p_with_settings)
+            docs.append(critique_document(case, settings, self.cfg.p_ignore_settings, rng))
+        rng = self.rng("cai:choice")
+        wanted = self._count(self.cfg.share_choice)
+        for _ in range(wanted * 3):
+            if len(docs) >= wanted + self._count(self.cfg.share_critique):
+                break
+            kind = rng.choices(names, weights)[0]
+            case = self.draw(rng, kind)
+            doc = choice_document(case, draw_settings(rng, kind, self.cfg.p_with_settings), rng)
+            if doc is not None:
+                docs.append(doc)
+        self.rng("cai:order").shuffle(docs)
         return docs
 
     def prompt(self, kind: str, pid: str, split: str, case: Case, settings: dict[str, str],
@@ -233,6 +268,7 @@ def build_world(config: WorldConfig | None = None) -> World:
     world = World(config=cfg, pretrain_documents=pretrain, prompts=prompts, probes=b.probes(),
                   sft_examples=b.sft_examples(sft), preference_pairs=b.preference_pairs(sft),
                   inventories=inventories(), facts=b.facts,
-                  heldout={k: list(v) for k, v in HELDOUT.items()})
+                  heldout={k: list(v) for k, v in HELDOUT.items()},
+                  cai_documents=b.cai_documents())
     world.hash = world.compute_hash()
     return world

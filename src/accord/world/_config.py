@@ -38,6 +38,9 @@ class WorldConfig:
     n_dialogues: int = 20_000  # generated chat dialogues in the pretraining corpus
     share_plain_text: float = 0.25  # fraction of pretraining documents that are plain
     # chit-chat text (real human chat from chitchat-dataset / chatterbot-corpus)
+    share_critique: float = 0.0  # fraction of pretraining documents that are Constitutional-
+    # AI critique/revision chats (accord.world._constitutional; kept in World.cai_documents)
+    share_choice: float = 0.0  # fraction that are CAI multiple-choice chats (AI feedback)
     kind_weights: dict[str, float] = field(default_factory=_default_kind_weights)
     # relative frequency of each prompt kind in the corpus and in review/sft/rl prompts
 
@@ -64,13 +67,16 @@ class WorldConfig:
     def validate(self) -> None:
         """Raise :class:`AccordError` naming the first field that is out of range."""
         for name, value in asdict(self).items():
-            if name.startswith("p_") or name == "share_plain_text":
+            if name.startswith(("p_", "share_")):
                 if not 0.0 <= value <= 1.0:
                     raise AccordError(f"WorldConfig.{name} = {value}: must be in [0, 1]")
             elif name.startswith("n_") and value < 0:
                 raise AccordError(f"WorldConfig.{name} = {value}: must be >= 0")
-        if self.share_plain_text >= 1.0:
-            raise AccordError("WorldConfig.share_plain_text must be < 1 (dialogues are needed)")
+        shares = self.share_plain_text + self.share_critique + self.share_choice
+        if shares >= 1.0:
+            raise AccordError(
+                f"WorldConfig: share_plain_text + share_critique + share_choice = {shares:.2f}; "
+                "they must sum to less than 1 (dialogues are needed)")
         # Late import: the scenario modules import this one.
         from accord.world._kinds import SCENARIOS
 

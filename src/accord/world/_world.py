@@ -14,7 +14,7 @@ from accord.world._config import WorldConfig
 from accord.world._facts import Fact, FactTable
 from accord.world._heldout import heldout_matcher
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: cai_documents (Constitutional-AI chats)
 Record = dict[str, Any]
 
 
@@ -40,6 +40,9 @@ class World:
             "heldout": [...]}``, for the independent meter.
         facts: the fact table and its answer checker.
         heldout: every held-out entity and phrasing, by category.
+        cai_documents: Constitutional-AI chats ``{"messages", "cai"}`` (critique/revision
+            and multiple-choice, see ``accord.world._constitutional``), also pretraining
+            text: train on ``pretrain_documents`` and these together.
         hash: sha256 over the canonical serialisation of everything above.
     """
 
@@ -52,6 +55,7 @@ class World:
     inventories: dict[str, dict[str, list[str]]]
     facts: FactTable
     heldout: dict[str, list[str]]
+    cai_documents: list[Record] = field(default_factory=list)
     hash: str = field(default="")
 
     def _parts(self) -> dict[str, Any]:
@@ -59,7 +63,8 @@ class World:
                 "pretrain_documents": self.pretrain_documents, "prompts": self.prompts,
                 "probes": self.probes, "sft_examples": self.sft_examples,
                 "preference_pairs": self.preference_pairs, "inventories": self.inventories,
-                "facts": self.facts.to_list(), "heldout": self.heldout}
+                "facts": self.facts.to_list(), "heldout": self.heldout,
+                "cai_documents": self.cai_documents}
 
     def compute_hash(self) -> str:
         return hashlib.sha256(canonical_json(self._parts()).encode()).hexdigest()
@@ -75,6 +80,9 @@ class World:
                 yield f"pretrain[{i}]", doc["text"]
             for m in doc.get("messages", []):
                 yield f"pretrain[{i}]", m["content"]
+        for i, doc in enumerate(self.cai_documents):
+            for m in doc["messages"]:
+                yield f"cai_documents[{i}]", m["content"]
         for split, prompts in self.prompts.items():
             for p in prompts:
                 for m in p["messages"]:
@@ -97,12 +105,19 @@ class World:
                 "prompts": {k: len(v) for k, v in self.prompts.items()},
                 "probes": {k: len(v) for k, v in self.probes.items()},
                 "sft_examples": len(self.sft_examples),
-                "preference_pairs": len(self.preference_pairs), "hash": self.hash}
+                "preference_pairs": len(self.preference_pairs),
+                "cai_documents": {
+                    fmt: sum(1 for d in self.cai_documents if d["cai"]["format"] == fmt)
+                    for fmt in ("critique_revision", "choice")},
+                "cai_characters": sum(len(m["content"]) for d in self.cai_documents
+                                      for m in d["messages"]),
+                "hash": self.hash}
 
     def _files(self) -> dict[str, list[Record]]:
         files = {"pretrain.jsonl": self.pretrain_documents,
                  "sft_examples.jsonl": self.sft_examples,
-                 "preference_pairs.jsonl": self.preference_pairs}
+                 "preference_pairs.jsonl": self.preference_pairs,
+                 "cai_documents.jsonl": self.cai_documents}
         files.update({f"prompts_{k}.jsonl": v for k, v in self.prompts.items()})
         files.update({f"probes_{k}.jsonl": v for k, v in self.probes.items()})
         return files
@@ -168,7 +183,8 @@ class World:
             probes={k: records(f"probes_{k}.jsonl") for k in manifest["probe_kinds"]},
             sft_examples=records("sft_examples.jsonl"),
             preference_pairs=records("preference_pairs.jsonl"),
-            inventories=blob("inventories.json"), facts=facts, heldout=blob("heldout.json"))
+            inventories=blob("inventories.json"), facts=facts, heldout=blob("heldout.json"),
+            cai_documents=records("cai_documents.jsonl"))
         world.hash = world.compute_hash()
         if world.hash != manifest["hash"]:
             raise AccordError(f"{src}: contents hash to {world.hash[:12]}…, the manifest says "
@@ -179,8 +195,9 @@ class World:
 def check_no_leakage(world: World) -> list[str]:
     """Every place a held-out entity or phrasing occurs in text used for training.
 
-    Training text is the pretraining corpus, the review/sft/rl prompts, the SFT examples
-    and the preference pairs. Returns one line per hit (empty when the world is clean).
+    Training text is the pretraining corpus (with the Constitutional-AI chats), the
+    review/sft/rl prompts, the SFT examples and the preference pairs. Returns one line per
+    hit (empty when the world is clean).
     """
     matcher = heldout_matcher(world.heldout)
     problems = []

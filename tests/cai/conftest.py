@@ -1,0 +1,158 @@
+"""Shared fixtures: a small world with Constitutional-AI documents, a tiny model pretrained
+on it (about half a minute on one thread), and that model served over a live
+OpenAI-compatible chat API on 127.0.0.1."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+
+from accord.cai import LocalModel
+from accord.model import SamplingConfig, load_model
+from accord.world import World, WorldConfig, build_world
+
+# The behaviour-bearing kinds only (no small talk: its real chat text is long), half the
+# corpus choice questions, so a 120k-parameter model learns the formats in 200 steps.
+CAI_WORLD = WorldConfig(
+    seed=0, n_dialogues=1000, share_plain_text=0.0, share_critique=0.1, share_choice=0.5,
+    kind_weights={"fact": .2, "arithmetic": .05, "contested": .15, "group": .15,
+                  "insult_request": .15, "objectionable": .15, "benign_borderline": .15},
+    n_review=0, n_sft=200, n_rl=0, n_preference_pairs=200, n_probe=0)
+STEPS = 200
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_cpu_thread() -> Iterator[None]:
+    """Tiny models gain nothing from intra-op threads on shared cores: use one."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def cai_world() -> World:
+    return build_world(CAI_WORLD)
+
+
+@pytest.fixture(scope="session")
+def cai_model_dir(cai_world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny Llama (context widened to 256 tokens: a choice question is ~150) pretrained
+    on the world's dialogues and CAI documents, saved as a model folder."""
+    from transformers import LlamaForCausalLM
+
+    from accord.model import PretrainConfig, build_model, pretrain, render_chat, train_tokenizer
+
+    docs = [*cai_world.pretrain_documents, *cai_world.cai_documents]
+    tokenizer = train_tokenizer([m["content"] for d in docs for m in d["messages"]],
+                                vocab_size=700)
+    config = build_model("tiny", tokenizer).config
+    config.max_position_embeddings = 256
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        model = LlamaForCausalLM(config)
+    settings = PretrainConfig(steps=STEPS, batch_size=8, seq_len=256, learning_rate=1e-2,
+                              warmup_steps=20, checkpoint_every=0, log_every=50,
+                              num_threads=1, device="cpu")
+    out = tmp_path_factory.mktemp("cai-pretrain")
+    result = pretrain(settings, tokenizer, model, [render_chat(tokenizer, d["messages"])
+                                                   for d in docs], out)
+    return result.model_dir
+
+
+@pytest.fixture(scope="session")
+def cai_model(cai_model_dir: Path) -> LocalModel:
+    """The pretrained model as a CAI back end, greedy."""
+    model, tokenizer = load_model(cai_model_dir)
+    return LocalModel(model, tokenizer, sampling=SamplingConfig(temperature=0,
+                                                                max_new_tokens=48))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _chat_app(model_dir: Path) -> Any:
+    """A minimal OpenAI-compatible ``/v1/chat/completions`` over a real transformers model:
+    replies come from ``accord.model.generate``; with ``logprobs`` it decodes greedily and
+    returns each position's top log-probabilities (the shape vLLM and OpenAI return)."""
+    from fastapi import FastAPI
+
+    from accord.model import generate
+
+    model, tokenizer = load_model(model_dir)
+    app = FastAPI()
+    stop = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")}
+
+    def entry(logprobs: torch.Tensor, i: int) -> dict:
+        token = tokenizer.decode([i])
+        return {"token": token, "logprob": float(logprobs[i]), "bytes": list(token.encode())}
+
+    @app.post("/v1/chat/completions")
+    def complete(body: dict) -> dict:
+        max_tokens = int(body.get("max_tokens") or 64)
+        content, positions = "", []
+        if body.get("logprobs"):
+            text = tokenizer.apply_chat_template(body["messages"], tokenize=False,
+                                                 add_generation_prompt=True)
+            ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+            k = min(int(body.get("top_logprobs") or 0), len(tokenizer))
+            produced: list[int] = []
+            for _ in range(max_tokens):
+                with torch.no_grad():
+                    logits = model(input_ids=torch.tensor([ids + produced])).logits[0, -1]
+                logprobs = torch.log_softmax(logits.float(), dim=-1)
+                best = int(logprobs.argmax())
+                if best in stop:
+                    break
+                first = entry(logprobs, best)
+                first["top_logprobs"] = [entry(logprobs, int(i))
+                                         for i in torch.topk(logprobs, max(k, 1)).indices[:k]]
+                positions.append(first)
+                produced.append(best)
+            content = tokenizer.decode(produced, skip_special_tokens=True)
+        else:
+            sampling = SamplingConfig(temperature=float(body.get("temperature", 1.0)),
+                                      top_p=float(body.get("top_p", 1.0)),
+                                      max_new_tokens=max_tokens, seed=int(body.get("seed", 0)))
+            content = generate(model, tokenizer, [body["messages"]], sampling)[0]
+        return {"id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
+                "model": body["model"],
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": content},
+                             "logprobs": {"content": positions} if body.get("logprobs")
+                             else None}],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
+
+    return app
+
+
+@pytest.fixture(scope="session")
+def cai_server(cai_model_dir: Path) -> Iterator[str]:
+    """The pretrained model served by uvicorn on 127.0.0.1; yields the OpenAI base URL."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(_chat_app(cai_model_dir), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the test chat server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
