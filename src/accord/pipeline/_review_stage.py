@@ -179,13 +179,15 @@ def run_review(ctx: StageContext) -> dict[str, Any]:
         raise AccordError(f"[review.run] asks for {n_prompts} prompts but the world has "
                           f"{len(prompts)} review prompts ([world] n_review)")
     sampled = _sample(ctx, prompts)
+    # The store keeps one row per distinct conversation: repeated prompts are one prompt.
+    distinct = len({json.dumps(p["messages"], sort_keys=True) for p in prompts})
     # Batches are made once per stage attempt and remembered, so an interrupted review
     # resumes on the same batches instead of drawing new ones.
     state_file = ctx.dir / "batches.json"
     if state_file.exists():
         rating, comparison = json.loads(state_file.read_text())
     else:
-        rating, comparison = _batches(ctx, len(prompts))
+        rating, comparison = _batches(ctx, distinct)
         state_file.write_text(json.dumps([rating, comparison]))
     batch_ids = [b for b in (rating, comparison) if b is not None]
     how = (_simulate(ctx, batch_ids) if run.mode == "simulated"
