@@ -79,6 +79,17 @@ def spec_show(
                           "content": spec.content()}, indent=2, ensure_ascii=False))
         return
     _echo(spec.summary())
+    _echo_provenance("provenance:", spec.manifest.provenance)
+
+
+def _echo_provenance(title: str, records: list) -> None:
+    """Where a spec version came from: each record, with a ratified deliberation's
+    statements and tallies (accord.deliberate.provenance_lines)."""
+    from accord.deliberate._spec_change import provenance_lines
+
+    if records:
+        _echo(title)
+        _echo("\n".join(provenance_lines(records)))
 
 
 @spec_app.command("diff")
@@ -90,11 +101,15 @@ def spec_diff(
     """Semantic diff of two specs: what was added, removed or changed, by id."""
     from accord.spec import diff_specs, load_spec
 
-    diff = diff_specs(load_spec(a), load_spec(b))
+    old, new = load_spec(a), load_spec(b)
+    diff = diff_specs(old, new)
+    added = [r for r in new.manifest.provenance if r not in old.manifest.provenance]
     if as_json:
-        _echo(json.dumps(diff.to_dict(), indent=2, ensure_ascii=False))
+        _echo(json.dumps({**diff.to_dict(), "provenance_added": [
+            r.model_dump(mode="json") for r in added]}, indent=2, ensure_ascii=False))
     else:
         _echo(diff.render())
+        _echo_provenance(f"provenance of {new.version} (added since {old.version}):", added)
 
 
 @spec_app.command("init")
@@ -217,11 +232,16 @@ def _open_store(project: Path) -> Store:
 def serve(project: ServeProjectOpt = Path("."),
           host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-          workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1) -> None:
-    """Run the review web app and JSON API (creates the first admin if there is none)."""
+          workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+          model: Annotated[list[str] | None, typer.Option(
+              "--model", help="Serve this model (repeatable): a model version name, a "
+              "saved model folder, or NAME=PATH. Enables /v1 and the chat page.")] = None,
+          ) -> None:
+    """Run the web app and JSON API (creates the first admin if there is none); with
+    --model, also the chat page and the OpenAI-compatible API under the bounds."""
     from accord.serve._main import serve as run_server
 
-    run_server(project, host=host, port=port, workers=workers, echo=_echo)
+    run_server(project, host=host, port=port, workers=workers, echo=_echo, models=model)
 
 
 @users_app.command("create")
@@ -403,6 +423,24 @@ def _register_rewards() -> None:
 
 
 _register_rewards()
+
+
+def _register_customize() -> None:
+    from accord.customize._cli import customize_app
+
+    app.add_typer(customize_app, name="customize")
+
+
+_register_customize()
+
+
+def _register_deliberate() -> None:
+    from accord.deliberate._cli import deliberate_app
+
+    app.add_typer(deliberate_app, name="deliberate")
+
+
+_register_deliberate()
 
 
 def main() -> None:

@@ -70,9 +70,14 @@ def run_project(directory: Path | str, *, start: str | None = None, until: str |
     try:
         result = run_pipeline(project, stages or STAGES, start=start, until=until, force=force,
                               log=log, state={"store": store}, services=SERVICE_TABLES)
+        # What the deployment saw since the models were served: bounds enforced, feedback.
+        from accord.customize import report_sections
+
+        deployment = report_sections(store)
     finally:
         store.close()
-    report = write_run_folder(project, stages or STAGES, result)
+    report = write_run_folder(project, stages or STAGES, result,
+                              extra={"Deployment: enforcement and public feedback": deployment})
     spec_out = result.outputs.get("spec")
     if spec_out is not None:
         log("")

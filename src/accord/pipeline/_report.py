@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from accord.pipeline._runner import RunResult, Stage
 from accord.project import Project
@@ -19,8 +20,10 @@ def _key_figures(figures: dict) -> str:
     return ", ".join(parts[:6])
 
 
-def write_run_folder(project: Project, stages: Sequence[Stage], result: RunResult) -> Path:
-    """Write ``run.json`` (every stage's folder, key, time, figures) and ``report.html``."""
+def write_run_folder(project: Project, stages: Sequence[Stage], result: RunResult,
+                     extra: dict[str, list[Any]] | None = None) -> Path:
+    """Write ``run.json`` (every stage's folder, key, time, figures) and ``report.html``;
+    ``extra`` adds sections (title → HTML fragments) after the stages'."""
     run_dir = project.state_dir / "run"
     run_dir.mkdir(parents=True, exist_ok=True)
     record = {name: {"dir": str(out.dir), "key": out.key, "seconds": out.seconds,
@@ -42,5 +45,7 @@ def write_run_folder(project: Project, stages: Sequence[Stage], result: RunResul
         out = result.outputs.get(stage.name)
         if out is not None and stage.report is not None:
             sections.append(Section(stage.title or stage.name).add(*stage.report(out)))
+    for title, parts in (extra or {}).items():
+        sections.append(Section(title).add(*parts))
     return write_report(run_dir / "report.html", f"Accord run: {project.project.name}",
                         subtitle, sections)

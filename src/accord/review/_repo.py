@@ -15,7 +15,7 @@ from sqlalchemy import and_, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
-from accord.review._batches import batch_spec
+from accord.review._batches import _SPECS, SpecRef, spec_of
 from accord.review._models import (
     Ranking,
     Rating,
@@ -25,13 +25,20 @@ from accord.review._models import (
     ReviewItemCompletion,
 )
 from accord.review._scales import RatingError, check_tiers, check_values
-from accord.spec import Category
-from accord.store import Completion, ConflictError, NotFoundError, Prompt, utcnow
+from accord.spec import Category, Spec
+from accord.store import (
+    Completion,
+    ConflictError,
+    NotFoundError,
+    Prompt,
+    SpecVersion,
+    utcnow,
+)
 
 # A task nobody submitted within this time goes back to the pool (its slot is freed), so
 # an abandoned browser tab cannot hold an item forever.
 TASK_TIMEOUT = timedelta(minutes=30)
-_CANDIDATES = 8
+_ATTEMPTS = 8
 
 
 @dataclass(frozen=True)
@@ -102,20 +109,53 @@ def next_task(session: Session, batch_id: int, reviewer_id: int) -> ReviewAssign
              .where(other.item_id == ReviewItem.id, other.slot.is_not(None))
              .correlate(ReviewItem).scalar_subquery())
     seen = exists().where(other.item_id == ReviewItem.id, other.reviewer_id == reviewer_id)
-    for _attempt in range(4):
-        candidates = session.execute(
-            select(ReviewItem.id, ReviewItem.is_gold, taken)
-            .where(ReviewItem.batch_id == batch_id, ~seen,
-                   (ReviewItem.is_gold.is_(True)) | (taken < batch.overlap))
-            .order_by(ReviewItem.position).limit(_CANDIDATES)
-        ).all()
-        if not candidates:
-            return None
-        for item_id, is_gold, _count in candidates:
-            task = _claim(session, batch, item_id, is_gold, reviewer_id)
-            if task is not None:
-                return task
-    return None
+    first_open = (select(ReviewItem.id, ReviewItem.is_gold)
+                  .where(ReviewItem.batch_id == batch_id, ~seen,
+                         (ReviewItem.is_gold.is_(True)) | (taken < batch.overlap))
+                  .order_by(ReviewItem.position).limit(1))
+    row_locks = session.get_bind().dialect.name == "postgresql"
+    for _attempt in range(_ATTEMPTS):
+        # A savepoint per attempt: a failed claim gives back the item's row lock at once,
+        # so this transaction never holds a lock on an item it did not take.
+        attempt = session.begin_nested()
+        try:
+            found = _lock_first_open(session, first_open, row_locks)
+            if found is None:
+                attempt.commit()
+                return None
+            task = _claim(session, batch, found[0], found[1], reviewer_id)
+        except IntegrityError:
+            task = None  # someone took the slot (or this reviewer raced themself)
+        if task is None:
+            attempt.rollback()
+            continue
+        attempt.commit()
+        return task
+    raise ConflictError(f"could not hand out a task of batch {batch_id} after {_ATTEMPTS} "
+                        "tries (many reviewers at once); ask again")
+
+
+def _lock_first_open(session: Session, first_open: Any, row_locks: bool) -> Any:
+    """The first open item (id, is_gold), row-locked on PostgreSQL.
+
+    Every reviewer asking at once wants the same first item; inserting the same
+    (item, slot) in concurrent transactions makes each wait for the other's commit, a
+    convoy that held every connection under load. Instead a claimer locks the item row
+    and the others skip locked rows (``SKIP LOCKED``) and take the next item. Only when
+    every open item is being claimed right now does it wait for one (``None`` must mean
+    that nothing is left, not that others were busy). SQLite needs none of this: its
+    writers are serialised by the write lock.
+    """
+    if not row_locks:
+        return session.execute(first_open).first()
+    # FOR NO KEY UPDATE: claimers exclude each other, but not a reviewer submitting a
+    # rating of the same item (the rating's foreign key takes a KEY SHARE lock on the item
+    # row, which FOR UPDATE would make wait for the claimer's commit).
+    found = session.execute(first_open.with_for_update(
+        of=ReviewItem, key_share=True, skip_locked=True)).first()
+    if found is None:
+        found = session.execute(first_open.with_for_update(of=ReviewItem, key_share=True)).first()
+    return found
 
 
 _last_sweep: dict[int, float] = {}
@@ -143,11 +183,8 @@ def _claim(session: Session, batch: ReviewBatch, item_id: int, is_gold: bool,
         slot = free[0]
     task = ReviewAssignment(batch_id=batch.id, item_id=item_id, reviewer_id=reviewer_id,
                             slot=slot, status="assigned", assigned_at=utcnow())
-    try:
-        with session.begin_nested():
-            session.add(task)
-    except IntegrityError:
-        return None  # someone took the slot (or this reviewer raced themself): next item
+    session.add(task)
+    session.flush()  # IntegrityError: the slot was taken after all (the caller rolls back)
     return task
 
 
@@ -162,23 +199,29 @@ def own_task(session: Session, task_id: int, reviewer_id: int) -> ReviewAssignme
 
 def task_view(session: Session, task: ReviewAssignment) -> TaskView:
     """What the reviewer sees: the prompt, the completion(s), and the guideline version."""
-    batch = get_batch(session, task.batch_id)
-    item = session.get(ReviewItem, task.item_id)
-    assert item is not None
-    prompt = session.get(Prompt, item.prompt_id)
-    assert prompt is not None
+    # One round trip (the prompt repeats on each of the K completion rows): it runs for
+    # every task handed out.
     rows = session.execute(
-        select(Completion.id, Completion.text)
+        select(Completion.id, Completion.text, Prompt.messages, Prompt.meta, ReviewBatch.kind,
+               SpecVersion.id, SpecVersion.hash, SpecVersion.version)
         .join(ReviewItemCompletion, ReviewItemCompletion.completion_id == Completion.id)
-        .where(ReviewItemCompletion.item_id == item.id).order_by(ReviewItemCompletion.position)
-    ).all()
-    spec_row, spec = batch_spec(session, batch)
+        .join(ReviewItem, ReviewItem.id == ReviewItemCompletion.item_id)
+        .join(Prompt, Prompt.id == ReviewItem.prompt_id)
+        .join(ReviewBatch, ReviewBatch.id == ReviewItem.batch_id)
+        .join(SpecVersion, SpecVersion.id == ReviewBatch.spec_version_id)
+        .where(ReviewItemCompletion.item_id == task.item_id)
+        .order_by(ReviewItemCompletion.position)).all()
+    if not rows:
+        raise NotFoundError(f"task {task.id}: its item has no completions")
+    first = rows[0]
+    spec_ref = SpecRef(first[5], first[6], first[7])
+    spec = _spec_by_ref(session, spec_ref)
     return TaskView(
-        id=task.id, batch_id=batch.id, kind=batch.kind, status=task.status,
-        messages=list(prompt.messages),
-        customisation=dict(prompt.meta.get("customisation") or {}),
-        completions=[(cid, text) for cid, text in rows],
-        spec_version=spec_row.version, guidelines_version=spec.guidelines.version,
+        id=task.id, batch_id=task.batch_id, kind=first.kind, status=task.status,
+        messages=list(first.messages),
+        customisation=dict((first.meta or {}).get("customisation") or {}),
+        completions=[(row[0], row[1]) for row in rows],
+        spec_version=spec_ref.version, guidelines_version=spec.guidelines.version,
         categories=list(spec.guidelines.categories),
     )
 
@@ -195,34 +238,61 @@ def submit_rating(session: Session, task_id: int, reviewer_id: int, values: dict
         ConflictError: the task was skipped, is a comparison, or was answered differently.
         RatingError: a value off its scale, or a category missing.
     """
-    task = own_task(session, task_id, reviewer_id)
-    batch = get_batch(session, task.batch_id)
-    if batch.kind != "rating":
+    task, kind, spec_ref, previous, completion_id = _rating_context(session, task_id,
+                                                                    reviewer_id)
+    if kind != "rating":
         raise ConflictError(f"task {task_id} is a comparison; submit a ranking, not a rating")
-    spec_row, spec = batch_spec(session, batch)
+    spec = _spec_by_ref(session, spec_ref)
     unclear = sorted(set(unclear or []))
     known = {c.id for c in spec.guidelines.categories}
     if set(unclear) - known:
         raise RatingError(f"unclear names unknown categories {sorted(set(unclear) - known)}; "
                           f"allowed: {', '.join(sorted(known))}")
     checked = check_values(spec.guidelines.categories, values, partial=bool(unclear))
-    previous = session.scalars(select(Rating).where(Rating.assignment_id == task.id)).first()
     if previous is not None:
         if previous.values == checked and previous.note == note.strip():
             return previous
         raise ConflictError(f"task {task_id} was already rated; a rating cannot be changed")
     _check_open(task)
-    completion_id = session.scalars(select(ReviewItemCompletion.completion_id).where(
-        ReviewItemCompletion.item_id == task.item_id)).one()
     now = utcnow()
     rating = Rating(assignment_id=task.id, item_id=task.item_id, completion_id=completion_id,
-                    reviewer_id=reviewer_id, spec_version_id=spec_row.id, values=checked,
+                    reviewer_id=reviewer_id, spec_version_id=spec_ref.id, values=checked,
                     note=note.strip(), unclear=unclear, created_at=now,
                     seconds=(now - task.assigned_at).total_seconds())
     session.add(rating)
     task.status, task.submitted_at = "submitted", now
     session.flush()
     return rating
+
+
+def _rating_context(session: Session, task_id: int, reviewer_id: int,
+                    ) -> tuple[ReviewAssignment, str, SpecRef, Rating | None, int]:
+    """The task, its batch's kind and spec version, any earlier rating and the rated
+    completion: one round trip to the database, since this runs on every submission."""
+    completion = (select(ReviewItemCompletion.completion_id)
+                  .where(ReviewItemCompletion.item_id == ReviewAssignment.item_id)
+                  .correlate(ReviewAssignment).limit(1).scalar_subquery())
+    row = session.execute(
+        select(ReviewAssignment, ReviewBatch.kind, SpecVersion.id, SpecVersion.hash,
+               SpecVersion.version, Rating, completion)
+        .join(ReviewBatch, ReviewBatch.id == ReviewAssignment.batch_id)
+        .join(SpecVersion, SpecVersion.id == ReviewBatch.spec_version_id)
+        .outerjoin(Rating, Rating.assignment_id == ReviewAssignment.id)
+        .where(ReviewAssignment.id == task_id)).first()
+    if row is None or row[0].reviewer_id != reviewer_id:
+        own_task(session, task_id, reviewer_id)  # raises NotFoundError with its message
+    assert row is not None
+    return row[0], row[1], SpecRef(row[2], row[3], row[4]), row[5], row[6]
+
+
+def _spec_by_ref(session: Session, ref: SpecRef) -> Spec:
+    """The parsed spec of a version; its content is read only the first time."""
+    cached = _SPECS.get(ref.hash)
+    if cached is not None:
+        return cached
+    full = session.get(SpecVersion, ref.id)
+    assert full is not None  # a foreign key
+    return spec_of(full)
 
 
 def submit_ranking(session: Session, task_id: int, reviewer_id: int, tiers: Any, *,

@@ -15,8 +15,10 @@ SIGNED_IN = "signed_in"
 REVIEW = "review"  # take tasks, submit ratings and rankings
 SURVEY = "survey"  # fill in or withdraw one's own demographic self-report
 ADMIN = "admin"  # batches, users, reviewer quality, adjudication
+DELIBERATE = "deliberate"  # vote and submit statements in deliberations run with accounts
+MODERATE = "moderate"  # accept, reject or mark meta the statements participants submit
 
-PERMISSIONS = (PUBLIC, SIGNED_IN, REVIEW, SURVEY, ADMIN)
+PERMISSIONS = (PUBLIC, SIGNED_IN, REVIEW, SURVEY, ADMIN, DELIBERATE, MODERATE)
 
 
 @dataclass(frozen=True)
@@ -31,10 +33,13 @@ class Role:
 ROLES: dict[str, Role] = {
     role.name: role
     for role in (
-        Role("admin", "runs review batches, manages accounts, adjudicates",
-             frozenset({REVIEW, SURVEY, ADMIN})),
+        Role("admin", "runs review batches and deliberations, manages accounts, "
+             "adjudicates, moderates, ratifies",
+             frozenset({REVIEW, SURVEY, ADMIN, DELIBERATE, MODERATE})),
         Role("reviewer", "rates and ranks model outputs against the guidelines",
              frozenset({REVIEW, SURVEY})),
+        Role("participant", "votes and submits statements in public deliberations",
+             frozenset({DELIBERATE})),
     )
 }
 

@@ -34,6 +34,7 @@ from accord.review._roles import ADMIN, PUBLIC, REVIEW, SIGNED_IN, SURVEY
 from accord.serve._db import reading, writing
 from accord.serve._permissions import SESSION_COOKIE, Viewer, guard
 from accord.serve._queries import batch_list
+from accord.serve._signin_limit import SignInThrottled, sign_in_limiter
 
 router = APIRouter(prefix="/api")
 
@@ -80,17 +81,31 @@ def health(viewer: Viewer = guard(PUBLIC)) -> dict[str, str]:
 
 @router.post("/login")
 def login(body: LoginBody, request: Request, viewer: Viewer = guard(PUBLIC)) -> JSONResponse:
-    """Sign in; the session cookie is set and the CSRF token returned for later calls."""
+    """Sign in; the session cookie is set and the CSRF token returned for later calls.
+    Repeated failures are throttled (429 with ``Retry-After``; see _signin_limit)."""
+    limiter = sign_in_limiter(request.app)
+    try:
+        attempt = limiter.attempt(body.username, client_address(request))
+    except SignInThrottled as exc:
+        return JSONResponse({"error": str(exc), "retry_after": exc.retry_after},
+                            status_code=429, headers={"Retry-After": str(exc.retry_after)})
     with writing(request) as session:
         user = authenticate(session, body.username, body.password)
         if user is None:
+            limiter.failed(attempt)
             return JSONResponse({"error": "wrong username or password"}, status_code=401)
         token, csrf = start_session(session, user)
         payload = {"username": user.username, "csrf_token": csrf,
                    "simulated": user.is_simulated}
+    limiter.succeeded(attempt)
     response = JSONResponse(payload)
     set_session_cookie(request, response, token)
     return response
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (the visitor's, when uvicorn trusts a proxy's forwarded-for)."""
+    return request.client.host if request.client else "unknown"
 
 
 def set_session_cookie(request: Request, response: Any, token: str) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -24,12 +25,17 @@ from accord.serve._permissions import Denied, route_permissions
 from accord.serve._render import redirect, render
 from accord.store import ConflictError, NotFoundError, Store
 
+if TYPE_CHECKING:
+    from accord.customize import ChatService, CustomizeSettings
+
 _STATUS = ((NotFoundError, 404), (ConflictError, 409),
            ((RatingError, SurveyError, AccountError, BatchError), 422))
 
 
 def create_app(store: Store, *, survey_fields: Sequence[SurveyField] = DEFAULT_FIELDS,
-               title: str = "Accord review", secure_cookies: bool = False) -> FastAPI:
+               title: str = "Accord review", secure_cookies: bool = False,
+               chat: ChatService | None = None,
+               customize: CustomizeSettings | None = None) -> FastAPI:
     """The web app: HTML pages and the JSON API over ``store``.
 
     Args:
@@ -37,11 +43,15 @@ def create_app(store: Store, *, survey_fields: Sequence[SurveyField] = DEFAULT_F
         survey_fields: the demographic self-report's questions (``[review.survey]``).
         title: shown in page titles.
         secure_cookies: mark cookies ``Secure`` (set when served over HTTPS).
+        chat: the served models under the bounds (``/v1``, the chat page); None: none.
+        customize: ``[customize]`` (deployment layer, limits); defaults when None.
 
     Raises:
         RuntimeError: a route was registered without a permission guard.
     """
-    from accord.serve import _admin, _api, _pages
+    from accord.customize import CustomizeSettings
+    from accord.serve import _admin, _api, _chat, _chat_admin, _deliberate, _pages, _v1
+    from accord.serve._chat_state import RateLimiter
 
     app = FastAPI(title=title, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.store = store
@@ -49,13 +59,18 @@ def create_app(store: Store, *, survey_fields: Sequence[SurveyField] = DEFAULT_F
     app.state.title = title
     app.state.secure_cookies = secure_cookies
     app.state.sqlite_write_lock = threading.Lock()  # see _db.writing
-    for module in (_api, _pages, _admin):
+    app.state.chat = chat
+    app.state.customize = customize or CustomizeSettings()
+    app.state.chat_limiter = RateLimiter(app.state.customize.requests_per_minute)
+    for module in (_api, _pages, _admin, _chat, _chat_admin, _v1, _deliberate):
         app.include_router(module.router)
     app.state.permissions = route_permissions(app)  # raises if a route has no guard
     app.add_middleware(_ServerTiming)
 
     @app.exception_handler(Denied)
     async def _denied(request: Request, exc: Denied) -> Response:
+        if request.url.path.startswith("/v1/"):
+            return _v1.openai_error(exc.status, exc.message)
         if _is_api(request):
             return JSONResponse({"error": exc.message}, status_code=exc.status)
         if exc.status == 401:
@@ -65,6 +80,8 @@ def create_app(store: Store, *, survey_fields: Sequence[SurveyField] = DEFAULT_F
     @app.exception_handler(AccordError)
     async def _user_error(request: Request, exc: AccordError) -> Response:
         status = next((code for kinds, code in _STATUS if isinstance(exc, kinds)), 400)
+        if request.url.path.startswith("/v1/"):
+            return _v1.openai_error(status, str(exc))
         if _is_api(request):
             return JSONResponse({"error": str(exc)}, status_code=status)
         return render(request, "error.html", status=status, message=str(exc))

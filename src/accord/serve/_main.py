@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from accord.store import Store
 
 PROJECT_ENV = "ACCORD_SERVE_PROJECT"
+MODELS_ENV = "ACCORD_SERVE_MODELS"  # JSON list of NAME_OR_PATH given to --model
 
 
 class ReviewSettings(BaseModel):
@@ -32,18 +34,32 @@ class ReviewSettings(BaseModel):
     """``[review.run]``: the review stage of ``accord run``."""
 
 
-def app_from_project(project_dir: Path) -> FastAPI:
-    """The app for a project folder: its store (migrated) and its ``[review]`` settings."""
+def app_from_project(project_dir: Path, models: list[str] | None = None) -> FastAPI:
+    """The app for a project folder: its store (migrated), its ``[review]`` and
+    ``[customize]`` settings and, when ``models`` are named, those models served under the
+    project's spec (loaded once, here; see :func:`accord.serve._serving.chat_service`)."""
+    from accord.customize import CustomizeSettings
     from accord.project import load_project
     from accord.serve._app import create_app
+    from accord.serve._db import serving_store
     from accord.store import open_store
 
     project = load_project(project_dir)
     settings: ReviewSettings = project.section("review", ReviewSettings)
-    store = open_store(url=database_url_of(project))
-    return create_app(store, survey_fields=settings.survey.fields,
-                      title=f"{project.project.name} · Accord review",
-                      secure_cookies=settings.secure_cookies)
+    customize: CustomizeSettings = project.section("customize", CustomizeSettings)
+    store = serving_store(open_store(url=database_url_of(project)))
+    chat = None
+    if models:
+        from accord.serve._serving import chat_service
+
+        chat = chat_service(project, store, customize, models)
+    app = create_app(store, survey_fields=settings.survey.fields,
+                     title=f"{project.project.name} · Accord",
+                     secure_cookies=settings.secure_cookies, chat=chat, customize=customize)
+    if chat is not None:
+        chat.lock = app.state.sqlite_write_lock
+    app.state.export_root = project.root / ".accord" / "exports"  # the admin's exports
+    return app
 
 
 def database_url_of(project: Project) -> str:
@@ -65,25 +81,34 @@ def open_project_store(project_dir: Path) -> Store:
 
 
 def app_from_env() -> FastAPI:
-    """Factory for uvicorn workers: the project folder comes from ``ACCORD_SERVE_PROJECT``."""
-    return app_from_project(Path(os.environ.get(PROJECT_ENV, ".")))
+    """Factory for uvicorn workers: the project folder comes from ``ACCORD_SERVE_PROJECT``,
+    the models to serve from ``ACCORD_SERVE_MODELS``."""
+    models = json.loads(os.environ.get(MODELS_ENV, "[]"))
+    return app_from_project(Path(os.environ.get(PROJECT_ENV, ".")), models)
 
 
 def serve(project_dir: Path, *, host: str, port: int, workers: int,
-          echo: Callable[[str], None]) -> None:
+          echo: Callable[[str], None], models: list[str] | None = None) -> None:
     """Migrate the store, make the first admin if there is none (its one-time password goes
     to ``echo`` — the terminal — and nowhere else), then run uvicorn until stopped."""
     import uvicorn
 
+    from accord.customize import CustomizeSettings
     from accord.project import load_project
     from accord.store import open_store
 
     project = load_project(project_dir)
     project.section("review", ReviewSettings)  # a typo in [review] fails before serving
+    project.section("customize", CustomizeSettings)
     store = open_store(url=database_url_of(project))
     try:
         with store.session() as session:
             password = ensure_admin(session)
+        if models:
+            from accord.serve._serving import resolve_models
+
+            named = resolve_models(store, models)  # a bad name fails before serving
+            echo("Serving models: " + ", ".join(f"{n} ({p})" for n, p in named))
     finally:
         store.close()
     if password is not None:
@@ -91,6 +116,7 @@ def serve(project_dir: Path, *, host: str, port: int, workers: int,
              f"once, not logged):\n\n    {password}\n\nChange it with: accord users "
              "reset-password admin")
     os.environ[PROJECT_ENV] = str(project.root)
+    os.environ[MODELS_ENV] = json.dumps(models or [])
     echo(f"Serving on http://{host}:{port}/ (Ctrl-C stops)")
     uvicorn.run("accord.serve._main:app_from_env", factory=True, host=host, port=port,
                 workers=workers, log_level="warning", access_log=False)

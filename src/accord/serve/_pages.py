@@ -32,11 +32,12 @@ from accord.review import (
     withdraw_survey,
 )
 from accord.review._roles import PUBLIC, REVIEW, SIGNED_IN, SURVEY
-from accord.serve._api import set_session_cookie
+from accord.serve._api import client_address, set_session_cookie
 from accord.serve._db import reading, writing
 from accord.serve._permissions import SESSION_COOKIE, Viewer, guard
 from accord.serve._queries import batch_list
 from accord.serve._render import STATIC_DIR, redirect, render
+from accord.serve._signin_limit import SignInThrottled, sign_in_limiter
 from accord.spec import FlagsScale
 
 router = APIRouter()
@@ -62,6 +63,13 @@ async def login(request: Request, viewer: Viewer = guard(PUBLIC)) -> Response:
     form = await request.form()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     target = _local(str(form.get("next", "/")))
+    limiter = sign_in_limiter(request.app)
+    try:
+        attempt = limiter.attempt(username, client_address(request))
+    except SignInThrottled as exc:
+        response = render(request, "login.html", status=429, next=target, error=str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     def sign_in() -> tuple[str, str] | None:
         with writing(request) as session:
@@ -70,8 +78,10 @@ async def login(request: Request, viewer: Viewer = guard(PUBLIC)) -> Response:
 
     started = await run_in_threadpool(sign_in)
     if started is None:
+        limiter.failed(attempt)
         return render(request, "login.html", status=401, next=target,
                       error="Wrong username or password.")
+    limiter.succeeded(attempt)
     response = redirect(target)
     set_session_cookie(request, response, started[0])
     return response

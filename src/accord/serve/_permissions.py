@@ -25,6 +25,7 @@ from starlette.concurrency import run_in_threadpool
 
 from accord.review import Account, permissions_of, session_account
 from accord.review._roles import PUBLIC
+from accord.serve._db import lookup_session
 from accord.store import Store
 
 SESSION_COOKIE = "accord_session"
@@ -93,7 +94,7 @@ def _viewer(request: Request) -> Viewer:
     store: Store = request.app.state.store
     token = request.cookies.get(SESSION_COOKIE, "")
     if token:
-        with store.session() as session:
+        with lookup_session(store) as session:  # every request: two round trips, not four
             account = session_account(session, token)
         if account is not None:
             return Viewer(account, account.csrf_token, token)
