@@ -1,5 +1,6 @@
 """In Chromium: an admin finds the guideline-clarity report from the admin page and reads
-it (categories ranked by agreement, disputed items with notes). Screenshot: clarity.png."""
+it (categories ranked by agreement, disputed items with notes). Screenshots: clarity.png,
+exports.png."""
 
 from __future__ import annotations
 
@@ -49,4 +50,7 @@ def test_admin_opens_the_clarity_report(live, browser, shots):
     page.click("#clarity-offensive details summary")  # the item's prompt and response
     assert page.is_visible("#clarity-offensive details .msg.assistant")
     page.screenshot(path=str(shots / "clarity.png"), full_page=True)
+    page.click("text=Exports")  # the export form is one click away
+    page.wait_for_selector("#new-export")
+    page.screenshot(path=str(shots / "exports.png"), full_page=True)
     page.close()
