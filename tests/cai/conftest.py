@@ -4,8 +4,6 @@ OpenAI-compatible chat API on 127.0.0.1."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,12 +73,6 @@ def cai_model(cai_model_dir: Path) -> LocalModel:
                                                                 max_new_tokens=48))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _chat_app(model_dir: Path) -> Any:
     """A minimal OpenAI-compatible ``/v1/chat/completions`` over a real transformers model:
     replies come from ``accord.model.generate``; with ``logprobs`` it decodes greedily and
@@ -139,20 +131,7 @@ def _chat_app(model_dir: Path) -> Any:
 @pytest.fixture(scope="session")
 def cai_server(cai_model_dir: Path) -> Iterator[str]:
     """The pretrained model served by uvicorn on 127.0.0.1; yields the OpenAI base URL."""
-    import uvicorn
+    from accord.serve._live import live_server
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(_chat_app(cai_model_dir), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test chat server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with live_server(_chat_app(cai_model_dir)) as url:
+        yield f"{url}/v1"

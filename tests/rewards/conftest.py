@@ -3,8 +3,6 @@ real judge model saved to disk and served over an OpenAI-compatible chat API."""
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,12 +54,6 @@ def tiny_judge_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _chat_app(model_dir: Path) -> Any:
     """A minimal OpenAI-compatible /v1/chat/completions that returns the next token's
     logprobs from a real transformers model (the shape vLLM and OpenAI return)."""
@@ -105,20 +97,7 @@ def _chat_app(model_dir: Path) -> Any:
 @pytest.fixture(scope="session")
 def judge_server(tiny_judge_dir: Path) -> Iterator[str]:
     """The tiny judge served by uvicorn on 127.0.0.1; yields the OpenAI base URL."""
-    import uvicorn
+    from accord.serve._live import live_server
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(_chat_app(tiny_judge_dir), host="127.0.0.1",
-                                           port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test chat server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with live_server(_chat_app(tiny_judge_dir)) as url:
+        yield f"{url}/v1"

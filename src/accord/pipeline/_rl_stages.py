@@ -11,15 +11,13 @@ from accord.pipeline._config import build_dataclass, section_model
 from accord.pipeline._runner import Stage, StageContext
 from accord.pipeline._train_stages import (
     TRAIN_EXCLUDE,
-    as_pair,
     describe_trained,
     loss_figures,
+    preference_data,
     register_trained,
     response_type,
-    review_rows,
     stage_world,
     training_threads,
-    world_pairs,
 )
 
 # ------------------------------------------------------------------------------- dpo
@@ -38,11 +36,7 @@ def run_dpo(ctx: StageContext) -> dict[str, Any]:
 
     quiet_hf_progress()
     cfg = ctx.config
-    train, test = world_pairs(stage_world(ctx), cfg.world_pairs, cfg.held_out, cfg.seed)
-    data = {"world_pairs": train}
-    reviews = [as_pair(r) for r in review_rows(ctx, "preference")] if cfg.reviews else []
-    if reviews:
-        data["comparisons"] = reviews
+    data, test, _ = preference_data(ctx)
     sft = ctx.inputs["sft"].figures
     result = train_dpo(build_dataclass(DPOStageConfig, cfg, num_threads=training_threads()),
                        sft["model_dir"], data, ctx.dir / "train")

@@ -129,6 +129,19 @@ def loss_figures(result: Any) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- reward
 
 
+def preference_data(ctx: StageContext) -> tuple[dict[str, list[dict]], list[dict], list[dict]]:
+    """What the reward and DPO stages train on: ``({"world_pairs", "comparisons"},
+    held-out world pairs, the reviewers' comparisons)`` from the stage's table (its
+    ``world_pairs``, ``held_out``, ``seed`` and ``reviews`` keys)."""
+    cfg = ctx.config
+    train, test = world_pairs(stage_world(ctx), cfg.world_pairs, cfg.held_out, cfg.seed)
+    data = {"world_pairs": train}
+    reviews = [as_pair(r) for r in review_rows(ctx, "preference")] if cfg.reviews else []
+    if reviews:
+        data["comparisons"] = reviews
+    return data, test, reviews
+
+
 def _reward_section() -> type[BaseModel]:
     from accord.train import RewardStageConfig
 
@@ -142,11 +155,7 @@ def run_reward(ctx: StageContext) -> dict[str, Any]:
 
     quiet_hf_progress()
     cfg = ctx.config
-    train, test = world_pairs(stage_world(ctx), cfg.world_pairs, cfg.held_out, cfg.seed)
-    data = {"world_pairs": train}
-    reviews = [as_pair(r) for r in review_rows(ctx, "preference")] if cfg.reviews else []
-    if reviews:
-        data["comparisons"] = reviews
+    data, test, reviews = preference_data(ctx)
     sft = ctx.inputs["sft"].figures
     config = build_dataclass(RewardStageConfig, cfg, num_threads=training_threads())
     result = train_reward_model(config, sft["model_dir"], data, ctx.dir / "train",
