@@ -165,6 +165,14 @@ def named_datasets(data: Mapping[str, Rows] | Rows) -> dict[str, list[dict[str, 
     return {"train": load_rows(data, "train")}
 
 
+def pair_datasets(data: Mapping[str, Rows] | Rows) -> dict[str, list[dict[str, Any]]]:
+    """Preference data sets by name (as :func:`named_datasets`), every row checked."""
+    sets = named_datasets(data)
+    for name, rows in sets.items():
+        check_pairs(rows, name)
+    return sets
+
+
 def check_messages(messages: Any, where: str) -> None:
     """Raise unless ``messages`` is a non-empty list of ``{"role", "content"}`` dicts."""
     if not isinstance(messages, list) or not messages:

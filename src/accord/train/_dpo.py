@@ -21,7 +21,7 @@ from accord.train._common import (
     check_model_dir,
     check_pairs,
     load_rows,
-    named_datasets,
+    pair_datasets,
     run_stage,
     trainer_arguments,
 )
@@ -47,13 +47,6 @@ class DPOStageConfig(TrainSettings):
     """Assumed rate of flipped labels for ``robust``/``sigmoid`` (noisy reviewers)."""
 
 
-def _pair_rows(data: Mapping[str, Rows] | Rows) -> dict[str, list[dict[str, Any]]]:
-    sets = named_datasets(data)
-    for name, rows in sets.items():
-        check_pairs(rows, name)
-    return sets
-
-
 def build_dpo_trainer(config: DPOStageConfig, model_dir: str | Path,
                       pairs: Mapping[str, Rows] | Rows, out_dir: str | Path,
                       ref_model_dir: str | Path | None = None) -> Any:
@@ -64,7 +57,7 @@ def build_dpo_trainer(config: DPOStageConfig, model_dir: str | Path,
 
     model_dir = check_model_dir(model_dir)
     rows = [{k: r[k] for k in ("prompt", "chosen", "rejected") if k in r}
-            for rs in _pair_rows(pairs).values() for r in rs]
+            for rs in pair_datasets(pairs).values() for r in rs]
     if any("prompt" in r for r in rows) and not all("prompt" in r for r in rows):
         rows = [dict(zip(("prompt", "chosen", "rejected"), split_pair(r), strict=True))
                 for r in rows]
@@ -95,7 +88,7 @@ def train_dpo(config: DPOStageConfig, model_dir: str | Path, pairs: Mapping[str,
     Returns:
         The :class:`StageResult`; ``references["reference"]`` names the reference model.
     """
-    sets = _pair_rows(pairs)
+    sets = pair_datasets(pairs)
     reference = str(ref_model_dir if ref_model_dir is not None else model_dir)
     return run_stage("dpo", config, out_dir, model_dir, sets,
                      lambda out: build_dpo_trainer(config, model_dir, sets, out, ref_model_dir),

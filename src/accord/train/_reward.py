@@ -28,7 +28,7 @@ from accord.train._common import (
     check_model_dir,
     check_pairs,
     load_rows,
-    named_datasets,
+    pair_datasets,
     run_stage,
     trainer_arguments,
 )
@@ -64,13 +64,6 @@ def _tokenize_end(tokenizer: Any, messages: Sequence[Mapping[str, str]],
     return list(ids[-max_length:])
 
 
-def _pair_rows(data: Mapping[str, Rows] | Rows) -> dict[str, list[dict[str, Any]]]:
-    sets = named_datasets(data)
-    for name, rows in sets.items():
-        check_pairs(rows, name)
-    return sets
-
-
 def build_reward_trainer(config: RewardStageConfig, model_dir: str | Path,
                          pairs: Mapping[str, Rows] | Rows, out_dir: str | Path) -> Any:
     """The configured ``trl.RewardTrainer`` (untrained) over pre-tokenized pairs."""
@@ -84,7 +77,7 @@ def build_reward_trainer(config: RewardStageConfig, model_dir: str | Path,
                                          config.max_length),
              "rejected_ids": _tokenize_end(tokenizer, _conversation(r, "rejected"),
                                            config.max_length)}
-            for rs in _pair_rows(pairs).values() for r in rs]
+            for rs in pair_datasets(pairs).values() for r in rs]
     args = RewardConfig(**trainer_arguments(config, Path(out_dir)),
                         max_length=config.max_length,
                         center_rewards_coefficient=config.center_rewards_coefficient)
@@ -108,7 +101,7 @@ def train_reward_model(config: RewardStageConfig, model_dir: str | Path,
     Returns:
         The :class:`StageResult`; ``model_dir`` holds a sequence-classification model.
     """
-    sets = _pair_rows(pairs)
+    sets = pair_datasets(pairs)
     held_out = load_rows(eval_pairs, "eval_pairs") if eval_pairs is not None else None
     if held_out is not None:
         check_pairs(held_out, "eval_pairs")
