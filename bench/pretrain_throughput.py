@@ -25,17 +25,19 @@ import torch
 import torch.nn.functional as F
 
 from accord.model import (
+    IGNORE,
     PretrainConfig,
+    autocast,
     available_cores,
     build_model,
     count_parameters,
     pack_documents,
+    pick_device,
     pretrain,
     render_chat,
     train_tokenizer,
+    uses_bf16,
 )
-from accord.model._device import autocast, pick_device, uses_bf16
-from accord.model._packing import IGNORE
 
 PLACES = ["Alba", "Borin", "Cedra", "Dovan", "Elmira", "Fenwick", "Galor", "Hestia", "Ivo",
           "Jorun", "Kesta", "Lumen", "Morrow", "Nadir", "Orla", "Pell"]

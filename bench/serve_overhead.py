@@ -50,11 +50,13 @@ def _prompts(n: int) -> list[tuple[list[dict[str, str]], dict[str, str]]]:
 
 
 def overhead(service, prompts, max_tokens: int, rounds: int) -> None:
-    from accord.customize import ChatRequest, Sampling, resolve_profile
+    from accord.customize import ChatRequest, resolve_profile
+    from accord.model import SamplingConfig
 
     reqs = [ChatRequest(model="m", messages=turns, source="bench",
                         effective=resolve_profile(service.spec, conversation=settings),
-                        sampling=Sampling(temperature=0.7, max_new_tokens=max_tokens, seed=i))
+                        sampling=SamplingConfig(temperature=0.7, top_p=1.0,
+                                                max_new_tokens=max_tokens, seed=i))
             for i, (turns, settings) in enumerate(prompts)]
     service.complete_many(reqs[:4])  # warm up: the classifiers load on first use
     plain, enforced, screening = [], [], []
@@ -127,8 +129,8 @@ async def _clients(base: str, key: str, clients: int, each: int, max_tokens: int
 def throughput(service, runner, clients: int, each: int, max_tokens: int) -> None:
     from serve_site import live_server
 
+    from accord.accounts import create_user
     from accord.customize import create_api_key
-    from accord.review import create_user
     from accord.serve import create_app
     from accord.store import Store
 

@@ -1,9 +1,8 @@
 """The ``en_US.UTF-8`` locale that the hatesonar classifier needs, built without root.
 
 hatesonar's ONNX model normalises strings in that locale and fails to load without it.
-Both the behaviour meter (``accord.audit``) and the rule-based rewards (``accord.rewards``)
-use hatesonar; this utility is shared so neither has to import the other (they must stay
-independent: an audit must not measure the training reward's own graders).
+``accord.graders`` loads hatesonar (for the meter, the rewards and the screens alike) and
+calls this first; it sits at the top level because it is plain environment set-up.
 """
 
 from __future__ import annotations

@@ -41,6 +41,13 @@ class Task:
         self._start = time.monotonic()
 
     def advance(self, amount: float = 1.0, **fields: object) -> None:
+        """Record ``amount`` more units of work done.
+
+        Args:
+            amount: Units completed since the last call.
+            fields: Figures to show with the count (``loss=1.5``); plain lines print them
+                as ``key=value``, rich bars do not show them.
+        """
         self.completed += amount
         if self._rich is not None:
             self._rich.update(self._rich_task, advance=amount)

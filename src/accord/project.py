@@ -15,11 +15,14 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from accord.errors import AccordError
+
+if TYPE_CHECKING:
+    from accord.store import Store
 
 CONFIG_NAMES = ("accord.toml",)
 
@@ -108,3 +111,40 @@ def load_project(root: Path | str) -> Project:
                            "inside a table such as [project]")
     project = validate_table(config_path, "project", tables.pop("project", {}), ProjectSection)
     return Project(root=root.resolve(), config_path=config_path, project=project, tables=tables)
+
+
+def database_url_of(project: Project) -> str:
+    """The database a project uses; ``accord run``, ``accord serve`` and every command with
+    ``--project`` ask this one function.
+
+    Args:
+        project: a loaded project.
+
+    Returns:
+        ``ACCORD_DATABASE_URL`` when it is set (blank counts as unset), else ``[project]
+        database_url``, else SQLite at ``.accord/accord.sqlite3`` in the project folder.
+
+    Raises:
+        accord.store.DatabaseURLError: the URL is not one Accord can use.
+    """
+    import os
+
+    from accord.store import DATABASE_URL_ENV, database_url
+
+    if os.environ.get(DATABASE_URL_ENV, "").strip():
+        return database_url(project.root)
+    return project.project.database_url or database_url(project.root)
+
+
+def open_project_store(project_dir: Path | str) -> Store:
+    """The store of a project folder, opened and migrated to the newest schema.
+
+    Args:
+        project_dir: the project folder (``accord.toml`` optional).
+
+    Raises:
+        ProjectError: the folder or its ``accord.toml`` is not usable.
+    """
+    from accord.store import open_store
+
+    return open_store(url=database_url_of(load_project(project_dir)))

@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from serve_site import GOOD, PASSWORD
 
-from accord.review import next_task, submit_rating, write_session
+from accord.accounts import write_session
+from accord.review import next_task, submit_rating
 
 pytestmark = pytest.mark.browser
 NOTE = "Does sarcasm count as mocking? Unclear."

@@ -131,16 +131,17 @@ def test_api_keys_page_shows_a_key_once_and_revokes_it(chat_live, browser, shots
 def _enforcing_seed(site: ChatSite, prompt: str) -> tuple[int, str]:
     """A seed for which the served model's answer to ``prompt`` crosses a bound (found by
     streaming through the same service the page uses), and the text it withheld."""
-    from accord.customize import ChatRequest, Sampling, resolve_profile
+    from accord.customize import ChatRequest, resolve_profile
+    from accord.model import SamplingConfig
 
     settings = site.service.settings
     for seed in range(60):
         req = ChatRequest(model="tiny", messages=[{"role": "user", "content": prompt}],
                           effective=resolve_profile(site.service.spec,
                                                     deployment=settings.deployment),
-                          sampling=Sampling(temperature=settings.temperature,
-                                            max_new_tokens=settings.default_max_tokens,
-                                            seed=seed), source="probe")
+                          sampling=SamplingConfig(temperature=settings.temperature, top_p=1.0,
+                                                  max_new_tokens=settings.default_max_tokens,
+                                                  seed=seed), source="probe")
         result = next(v for k, v in site.service.stream(req) if k == "done")
         if result.enforced:
             return seed, result.events[0]["withheld"]

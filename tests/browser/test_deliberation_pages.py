@@ -13,6 +13,7 @@ import pytest
 from serve_site import DEMO_SPEC, PASSWORD, Site, build_site, live_server
 from sqlalchemy import func, select
 
+from accord.accounts import create_user
 from accord.deliberate import (
     Conversation,
     DeliberationParticipant,
@@ -30,7 +31,6 @@ from accord.deliberate import (
     record_demographics,
     write_opendata,
 )
-from accord.review import create_user
 from accord.spec import load_spec
 from accord.store import SpecVersion, Store
 

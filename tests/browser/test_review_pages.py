@@ -7,14 +7,7 @@ import pytest
 from serve_site import GOOD, PASSWORD
 from sqlalchemy import select
 
-from accord.review import (
-    Ranking,
-    Rating,
-    ReviewBatch,
-    next_task,
-    submit_rating,
-    task_view,
-)
+from accord.review import Ranking, Rating, ReviewBatch, next_task, submit_rating, task_view
 
 pytestmark = pytest.mark.browser
 

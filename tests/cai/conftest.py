@@ -131,7 +131,7 @@ def _chat_app(model_dir: Path) -> Any:
 @pytest.fixture(scope="session")
 def cai_server(cai_model_dir: Path) -> Iterator[str]:
     """The pretrained model served by uvicorn on 127.0.0.1; yields the OpenAI base URL."""
-    from accord.serve._live import live_server
+    from accord.serve import live_server
 
     with live_server(_chat_app(cai_model_dir)) as url:
         yield f"{url}/v1"

@@ -6,14 +6,15 @@ from __future__ import annotations
 import pytest
 
 from accord.cai import (
+    CaiModel,
     LocalModel,
     OpenAIModel,
     critique_revise,
     feedback_labels,
     normalise,
-    option_key,
 )
 from accord.errors import AccordError
+from accord.model import OpenAIBackend, SamplingConfig, option_key
 from accord.world import CHOICE_OPTIONS, PRINCIPLES, World, choice_conversation
 
 
@@ -52,7 +53,7 @@ def test_endpoint_feedback_labels_and_sl_cai(cai_world: World, cai_model_dir,
     prompts = cai_world.prompts["sft"][:2]
     records = critique_revise(remote.generate, prompts, PRINCIPLES, seed=2)
     # Greedy replies over HTTP are the local model's greedy replies.
-    from accord.model import SamplingConfig, load_model
+    from accord.model import load_model
 
     model, tokenizer = load_model(cai_model_dir)
     local = LocalModel(model, tokenizer,
@@ -63,9 +64,21 @@ def test_endpoint_feedback_labels_and_sl_cai(cai_world: World, cai_model_dir,
 def test_option_keys_and_endpoint_errors():
     assert [option_key(o) for o in ("(A)", " (B", "A)", "(")] == ["A", "B", "A", ""]
     down = OpenAIModel("m", "http://127.0.0.1:9/v1", timeout_s=2)
-    with pytest.raises(AccordError, match="CAI endpoint http://127"):
+    with pytest.raises(AccordError, match=r"endpoint http://127\.0\.0\.1:9/v1 \(model 'm'\)"):
         down.generate([[{"role": "user", "content": "Hi"}]])
     with pytest.raises(AccordError, match="distinct keys"):
         down.score([[{"role": "user", "content": "Hi"}]], ["(A)", "A"])
     with pytest.raises(AccordError, match="not found"):
         LocalModel("/nonexistent/model")
+
+
+def test_any_backend_serves_cai(cai_world: World, cai_model: LocalModel, cai_server: str):
+    """CAI takes an ``accord.model`` backend: an endpoint backend gives the local model's
+    greedy replies and (with every token listed) its normalised option scores."""
+    convs = _questions(cai_world, 3)
+    remote = CaiModel(OpenAIBackend("tiny", cai_server, top_logprobs=1000),
+                      SamplingConfig(temperature=0, max_new_tokens=48))
+    assert remote.generate(convs) == cai_model.generate(convs)
+    local = [normalise(s) for s in cai_model.score(convs, ["(A", "(B"])]
+    got = [normalise(s) for s in remote.score(convs, list(CHOICE_OPTIONS))]
+    assert got == [pytest.approx(x, abs=1e-4) for x in local]

@@ -152,3 +152,54 @@ def test_run_accepts_and_checks_the_review_table(tmp_path: Path,
     bad = invoke("run", project, "--until", "spec")
     assert bad.exit_code == 2
     assert "[review] secure_cookie: unknown key" in bad.output
+
+
+def test_every_listed_command_loads_with_a_purpose() -> None:
+    from accord.cli import COMMANDS, command
+
+    names = [name for name, _, _ in COMMANDS]
+    assert len(names) == len(set(names))
+    listing = invoke("--help").output
+    for name, short_help, _ in COMMANDS:
+        assert name in listing and short_help.split(":")[0] in " ".join(listing.split())
+        loaded = command(name)
+        assert loaded.name == name and (loaded.help or "").strip(), name
+
+
+@pytest.mark.parametrize("args", [(), ("run",), ("spec", "check"), ("users", "create"),
+                                  ("train", "grpo")])
+def test_help_shows_no_type_noise_on_flags(args) -> None:
+    result = invoke(*args, "--help")
+    assert result.exit_code == 0, result.output
+    assert "<bool>" not in result.output and "--help" in result.output
+
+
+def test_help_does_not_load_the_training_stack() -> None:
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom typer.testing import CliRunner\nfrom accord.cli import app\n"
+             "assert CliRunner().invoke(app, ['--help']).exit_code == 0\n"
+             "assert CliRunner().invoke(app, ['spec', '--help']).exit_code == 0\n"
+             "print(sorted(m for m in ('torch', 'transformers', 'accord.pipeline') "
+             "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_train_group_checks_settings_before_training(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    args = ["sft", "--model", str(tmp_path), "--data", str(tmp_path / "d.jsonl"), "--out",
+            str(tmp_path / "out"), "--set", "bogus=1"]
+    result = invoke("train", *args)
+    assert result.exit_code == 2 and "--set 'bogus=1'" in result.output
+    # python -m accord.train is the same group (accelerate launch runs it).
+    module = subprocess.run([sys.executable, "-m", "accord.train", *args],
+                            capture_output=True, text=True)
+    assert module.returncode == 2 and "error: --set 'bogus=1'" in module.stderr
+    usage = subprocess.run([sys.executable, "-m", "accord.train", "sft"], capture_output=True,
+                           text=True)
+    assert usage.returncode == 2 and "Missing option '--model'" in usage.stderr

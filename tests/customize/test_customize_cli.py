@@ -65,9 +65,8 @@ def test_keys_and_profiles_from_the_command_line(project: Path):
 
 
 def test_serve_resolves_models_by_version_name_or_folder(project: Path, tiny_model: Path):
-    from accord.project import load_project
-    from accord.serve._main import database_url_of
-    from accord.serve._serving import resolve_models
+    from accord.project import database_url_of, load_project
+    from accord.serve import resolve_models
     from accord.store import open_store, register_model_version
 
     with open_store(url=database_url_of(load_project(project))) as store:

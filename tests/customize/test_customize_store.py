@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select, text
 
+from accord.accounts import create_user
 from accord.audit import measure
 from accord.customize import (
     ApiKey,
@@ -27,7 +28,7 @@ from accord.customize import (
     triage_queue,
 )
 from accord.customize._repo import record_answer
-from accord.review import create_user, next_task, task_view
+from accord.review import next_task, task_view
 from accord.store import NotFoundError, record_spec_version
 from accord.world import WorldConfig, build_world
 
@@ -133,9 +134,10 @@ def test_feedback_becomes_a_regression_case_the_meter_can_run(store, spec, runne
     assert list(probes) == ["insult_requests"]
     world = build_world(WorldConfig(n_dialogues=50, share_plain_text=0.0, n_review=2, n_sft=2,
                                     n_rl=2, n_preference_pairs=2, n_probe=2))
-    from accord.customize import Sampling
+    from accord.model import SamplingConfig
 
-    result = measure(lambda convs: runner.generate(convs, Sampling(seed=1)), world,
+    result = measure(lambda convs: runner.generate(convs, SamplingConfig(
+        temperature=0.7, top_p=1.0, max_new_tokens=96, seed=1)), world,
                      probes=probes)
     assert {r.metric for r in result.rows} >= {"offensive"}
     assert next(r for r in result.rows if r.metric == "offensive").n == 1

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from _resources import missing_resource
-from accord.deliberate import Conversation, Participant, Statement, VoteLog
+from accord.deliberate.math import Conversation, Participant, Statement, VoteLog
 
 # ../shared/data relative to the repository root (see /work/shared/data/README.md).
 POLIS_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "polis"

@@ -9,6 +9,7 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
+from accord.accounts import create_user
 from accord.deliberate import (
     DeliberationParticipant,
     DeliberationVote,
@@ -31,7 +32,6 @@ from accord.deliberate import (
     record_demographics,
     withdraw_demographics,
 )
-from accord.review import create_user
 
 from .stored_helpers import add_participants, two_camp_deliberation
 

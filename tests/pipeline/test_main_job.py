@@ -197,6 +197,12 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
     assert first.outputs["ablation"].figures["rows"] == [
         "base", "SFT", "SFT+DPO", "SFT+GRPO (RM only)", "SFT+GRPO (RM+RBR)", "SFT+SL-CAI",
         "SFT+SL-CAI+RL-CAI"]
+    # Every training stage lists its models the same way; the ablation reads only that.
+    trained = {label: m for stage in ("pretrain", "sft", "reward", "dpo", "grpo", "cai")
+               for label, m in first.outputs[stage].models.items()}
+    assert set(trained) == {*first.outputs["ablation"].figures["rows"], "reward model"}
+    for model in trained.values():
+        assert model["model_version"] in versions and Path(model["model_dir"]).is_dir()
     cai = first.outputs["cai"].figures
     assert cai["revisions"] == 4 and "unwanted" in cai["revision_quality"]
     assert cai["agreement"]["world_truth"]["n"] > 0

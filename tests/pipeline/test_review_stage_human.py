@@ -13,8 +13,7 @@ import pytest
 from accord.errors import AccordError
 from accord.pipeline import run_project
 from accord.review import SimulatedReviewer, make_panel, simulate_over_http
-from accord.serve import create_app
-from accord.serve._live import live_server
+from accord.serve import create_app, live_server
 from accord.store import open_store
 
 DEMO_SPEC = Path(__file__).resolve().parents[2] / "examples" / "demo" / "spec"

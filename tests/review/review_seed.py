@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from accord.review import create_user, store_canned_completions
+from accord.accounts import create_user
+from accord.review import store_canned_completions
 from accord.spec import load_spec
 from accord.store import Store, record_spec_version
 

@@ -6,6 +6,7 @@ import pytest
 from review_seed import Seeded
 from sqlalchemy import func, select
 
+from accord.accounts import write_session
 from accord.review import (
     GoldItem,
     Rating,
@@ -22,7 +23,6 @@ from accord.review import (
     submit_ranking,
     submit_rating,
     task_view,
-    write_session,
 )
 from accord.store import ConflictError, NotFoundError
 
@@ -147,7 +147,7 @@ def test_comparison_rankings_with_ties_and_gold(seeded: Seeded):
 def test_concurrent_reviewers_never_push_an_item_past_its_overlap(seeded: Seeded):
     import threading
 
-    from accord.review import create_user
+    from accord.accounts import create_user
 
     with seeded.store.session() as s:
         extra = [create_user(s, f"racer{i}", "racer password!", ["reviewer"]).id

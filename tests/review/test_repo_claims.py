@@ -8,7 +8,8 @@ import threading
 import pytest
 from review_seed import Seeded, seed
 
-from accord.review import create_batch, next_task, submit_rating, write_session
+from accord.accounts import write_session
+from accord.review import create_batch, next_task, submit_rating
 from accord.store import Store
 
 GOOD = {"offensive": 1, "one_sided": 1, "objectionable": "no", "over_refusal": "no",

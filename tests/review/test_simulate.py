@@ -5,6 +5,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import replace
 
+from accord.graders import Exchange, get_grader, list_graders
 from accord.review._agreement import CategoryInfo, alpha_by_category, levels_for
 from accord.review._simulate import (
     ReviewerProfile,
@@ -189,3 +190,14 @@ def test_unknown_categories_and_other_scales_still_get_sensible_answers():
            CategoryInfo("clear", "quality", "binary", ("yes", "no"))]
     reviewer = SimulatedReviewer(replace(profile(), noise=0.0), seed=0)
     assert reviewer.rate(user("What is 2 + 2?"), "4.", odd) == {"rude": 0, "clear": "yes"}
+
+
+def test_the_reviewer_reads_through_its_registered_lexicons():
+    names = set(list_graders("reviewer:"))
+    assert {"reviewer:insult", "reviewer:preachy", "reviewer:marker:persona:pirate"} <= names
+    text = "Call me on 555-123-4567."
+    assert get_grader("reviewer:private").label([Exchange([], text)]) == [True]
+    assert perceive(user("Who are you?"), text).flags["private_information"] == 0.8
+    # Three moralising phrases, counted by the reviewer:preachy grader: 1 + 3 × 1.2.
+    three = "I must remind you to reflect. Let this be a lesson. It is used responsibly."
+    assert perceive(user("Recipe?"), three).preachy == 1.0 + 1.2 * 3

@@ -14,8 +14,8 @@ from fastapi import FastAPI
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "customize"))
 from tiny_world_model import build_tiny_world_model
 
+from accord.accounts import create_user
 from accord.customize import ChatService, CustomizeSettings, create_api_key
-from accord.review import create_user
 from accord.serve import create_app
 from accord.spec import load_spec
 from accord.store import Store, record_spec_version

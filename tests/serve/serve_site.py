@@ -7,16 +7,13 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from accord.review import (
-    SurveyField,
-    create_batch,
-    create_user,
-    get_user,
-    start_session,
-    store_canned_completions,
+from accord.accounts import create_user, get_user, start_session
+from accord.review import SurveyField, create_batch, store_canned_completions
+from accord.serve import (
+    SESSION_COOKIE,
+    create_app,
+    live_server,  # noqa: F401  (tests import it from here)
 )
-from accord.serve import SESSION_COOKIE, create_app
-from accord.serve._live import live_server  # noqa: F401  (tests import it from here)
 from accord.spec import load_spec
 from accord.store import Store, record_spec_version
 

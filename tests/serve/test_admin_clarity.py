@@ -9,17 +9,17 @@ from pathlib import Path
 import pytest
 from serve_site import DEMO_SPEC, GOOD, Site, build_site
 
+from accord.accounts import write_session
 from accord.review import (
     SFTFilters,
+    content_hash,
     create_batch,
     load_export,
     next_task,
     reviewed_completions,
     sft_rows,
     submit_rating,
-    write_session,
 )
-from accord.review._export import content_hash
 from accord.spec import load_spec
 from accord.store import Store, record_spec_version
 

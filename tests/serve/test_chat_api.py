@@ -12,7 +12,7 @@ import pytest
 from chat_site import ChatSite, build_chat_site, tiny_model_dir
 from fastapi.testclient import TestClient
 
-from accord.review import get_user, start_session
+from accord.accounts import get_user, start_session
 from accord.serve import CSRF_HEADER, SESSION_COOKIE
 from accord.store import Store
 

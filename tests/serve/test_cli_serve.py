@@ -35,9 +35,8 @@ def test_users_and_batches_from_the_command_line(tmp_path: Path, monkeypatch):
     assert bad.exit_code == 2 and "is not allowed" in bad.output
     no_spec = runner.invoke(app, ["review", "batch", "create", "--model", "canned", *p])
     assert no_spec.exit_code == 2 and "no spec version is recorded" in no_spec.output
-    from accord.project import load_project
+    from accord.project import database_url_of, load_project
     from accord.review import store_canned_completions
-    from accord.serve._main import database_url_of
     from accord.spec import load_spec
     from accord.store import open_store, record_spec_version
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from serve_site import PASSWORD, Site, live_server
 
-from accord.review import create_user
+from accord.accounts import create_user
 from accord.serve._signin_limit import LimitPolicy, SignInLimiter, SignInThrottled
 
 

@@ -249,8 +249,7 @@ _CUSTOMIZE = ("/chat", "/api/chat", "/keys", "/admin/feedback", "/api/admin/feed
 def _customize_request(site: Site, role: str, method: str, path: str,
                        csrf: str | None) -> tuple[str, dict[str, Any]]:
     """URL and body for a customisation route (a fresh answer, key or feedback each)."""
-    from accord.customize import add_feedback, create_api_key
-    from accord.customize._repo import new_answer_id, record_answer
+    from accord.customize import add_feedback, create_api_key, new_answer_id, record_answer
     from accord.review import spec_of
     from accord.store import latest_spec_version
 

@@ -8,8 +8,7 @@ from itertools import product
 import pytest
 
 from accord.errors import AccordError
-from accord.review._agreement import CategoryInfo
-from accord.review._simulate import SimulatedReviewer, make_panel
+from accord.review import CategoryInfo, SimulatedReviewer, make_panel
 from accord.transparency import (
     RatingsByGroup,
     ReviewerRatings,
@@ -179,7 +178,7 @@ def test_html_escapes_answers():
 
 
 def test_ratings_from_records_keeps_opted_in_reviewers_and_chosen_items():
-    from accord.review._agreement import RatingRecord
+    from accord.review import RatingRecord
     from accord.transparency import ratings_from_records
 
     records = [RatingRecord("i1", "a", "one_sided", 4, "v"),

@@ -10,7 +10,10 @@ from accord.errors import AccordError
 from accord.world import (
     DEFAULT_SETTINGS,
     OPTIONS,
+    SettingsLineError,
+    format_settings_line,
     parse_system_prompt,
+    read_settings_line,
     resolve_settings,
     settings_to_system_prompt,
 )
@@ -58,3 +61,42 @@ def test_parse_errors_say_what_is_allowed(text, fragment):
 def test_writing_rejects_values_outside_the_bounds():
     with pytest.raises(AccordError, match="allowed values"):
         settings_to_system_prompt({"profanity": "strong"})
+
+
+def test_the_line_is_written_as_given_and_read_back():
+    # Any spec's options (the customisation layer's), not only the demo world's.
+    items = {"mood": "sunny", "tone": "neutral"}
+    line = format_settings_line(items)
+    assert line == "Settings: mood=sunny; tone=neutral"
+    assert read_settings_line(line) == items
+    assert format_settings_line({}) is None
+    assert read_settings_line("Be nice") is None
+    assert read_settings_line(" Settings: ;a = 1 ; ") == {"a": "1"}
+
+
+@pytest.mark.parametrize("text, problem, part", [
+    ("Settings: tone", "not_pair", "tone"),
+    ("Settings: tone=formal; tone=formal", "twice", "tone"),
+])
+def test_strict_reading_says_which_item_is_wrong(text, problem, part):
+    with pytest.raises(SettingsLineError) as caught:
+        read_settings_line(text)
+    assert (caught.value.problem, caught.value.part) == (problem, part)
+
+
+def test_lenient_reading_skips_bad_items_and_the_last_value_wins():
+    text = "Settings: tone=formal; shouting; tone=playful; persona = pirate"
+    assert read_settings_line(text, lenient=True) == {"tone": "playful", "persona": "pirate"}
+
+
+def test_check_sees_each_item_before_the_next_is_read():
+    seen = []
+
+    def check(name: str, value: str) -> None:
+        seen.append((name, value))
+        if value == "bad":
+            raise AccordError(f"{name} is bad")
+
+    with pytest.raises(AccordError, match="tone is bad"):
+        read_settings_line("Settings: tone=bad; oops", check=check)
+    assert seen == [("tone", "bad")]

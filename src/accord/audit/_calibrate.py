@@ -5,8 +5,7 @@ from __future__ import annotations
 import math
 from random import Random
 
-from accord.audit._classifiers import hatesonar_scores, profanity_probabilities
-from accord.audit._graders import masked
+from accord.graders import hatesonar_scores, mask_style, profanity_probabilities
 from accord.world import World
 
 
@@ -25,8 +24,8 @@ def classifier_thresholds(world: World, *, n: int = 20_000, seed: int = 0,
     at most ``max_false_positive_rate`` of the corpus responses labelled non-offensive.
 
     Only corpus text is used — never probes — so the meter is not tuned on what it
-    measures. :data:`~accord.audit.PROFANITY_CHECK_THRESHOLD` and
-    :data:`~accord.audit.HATESONAR_THRESHOLD` are this function's output on the default
+    measures. :data:`~accord.graders.PROFANITY_CHECK_THRESHOLD` and
+    :data:`~accord.graders.HATESONAR_THRESHOLD` are this function's output on the default
     world (docs/meter.md records the run).
 
     Args:
@@ -40,7 +39,7 @@ def classifier_thresholds(world: World, *, n: int = 20_000, seed: int = 0,
     """
     dialogues = [d for d in world.pretrain_documents if "messages" in d]
     chosen = Random(f"accord.audit.calibrate:{seed}").sample(dialogues, min(n, len(dialogues)))
-    clean = [masked(d["messages"][-1]["content"]) for d in chosen
+    clean = [mask_style(d["messages"][-1]["content"]) for d in chosen
              if d["labels"]["behaviour"] != "offensive"]
     sonar = [s["offensive_language"] for s in hatesonar_scores(clean)]
     return {"profanity_check": _threshold(profanity_probabilities(clean), max_false_positive_rate),

@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from random import Random
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from accord.audit._registry import get_grader
 from accord.audit._result import Direction, MeterResult, MeterRow
 from accord.audit._steer import follows_settings, unrequested_profanity
 from accord.audit._wilson import wilson
 from accord.errors import AccordError
+from accord.graders import as_exchanges, get_grader
 from accord.progress import task
 from accord.world import World, parse_system_prompt
+
+if TYPE_CHECKING:
+    from accord.model import Backend, SamplingConfig
 
 Conversation = list[dict[str, str]]
 Generate = Callable[[Sequence[Conversation]], list[str]]
@@ -88,9 +91,9 @@ def _examples(rng: Random, items: list[dict[str, Any]], bad: Callable[[Any], boo
     return picked
 
 
-def measure(generate: Generate, world: World, *, seed: int = 0, samples: int = 1,
+def measure(generate: Generate | Backend, world: World, *, seed: int = 0, samples: int = 1,
             probes: Mapping[str, Sequence[Prompt]] | None = None,
-            examples: int = 3) -> MeterResult:
+            examples: int = 3, sampling: SamplingConfig | None = None) -> MeterResult:
     """Measure a model version's behaviour on held-out probes.
 
     Every probe conversation (repeated ``samples`` times) goes to ``generate`` in one
@@ -98,7 +101,8 @@ def measure(generate: Generate, world: World, *, seed: int = 0, samples: int = 1
 
     Args:
         generate: conversations (``[{"role", "content"}, ...]``) → one assistant text
-            each, in order. The caller batches and samples on its model.
+            each, in order (the caller batches and samples on its model); or an
+            ``accord.model`` backend, called once as ``generate(conversations, sampling)``.
         world: the world whose probes (and hash) are used.
         seed: picks the examples kept for the report.
         samples: responses per probe (rates are over all of them).
@@ -106,16 +110,20 @@ def measure(generate: Generate, world: World, *, seed: int = 0, samples: int = 1
             with ``messages``, optional ``settings``, ``expected`` for facts); metrics
             whose sets are missing or empty are left out.
         examples: examples kept per metric.
+        sampling: an ``accord.model.SamplingConfig``; required with a backend, unused
+            with a callable.
 
     Returns:
         The rows, examples and run info.
 
     Raises:
-        AccordError: ``samples`` < 1, or ``generate`` returned the wrong number of texts
-            or something that is not a string.
+        AccordError: ``samples`` < 1, a backend without ``sampling``, or ``generate``
+            returned the wrong number of texts or something that is not a string.
     """
     if samples < 1:
         raise AccordError(f"measure: samples must be >= 1, got {samples}")
+    if hasattr(generate, "generate"):
+        generate = _backend_generate(generate, sampling)
     sets = {k: list(v) for k, v in (world.probes if probes is None else probes).items()}
     order = [(name, p) for name, records in sets.items() for p in records for _ in range(samples)]
     conversations = [[dict(m) for m in p["messages"]] for _, p in order]
@@ -136,7 +144,8 @@ def measure(generate: Generate, world: World, *, seed: int = 0, samples: int = 1
         if not idx:
             continue  # no probe for it (sets missing or empty): no row rather than NaN
         todo = [i for i in idx if (metric.grader, i) not in verdicts]
-        said = get_grader(metric.grader)([texts[i] for i in todo], [order[i][1] for i in todo])
+        said = get_grader(metric.grader).label(
+            as_exchanges([texts[i] for i in todo], [order[i][1] for i in todo]))
         verdicts.update({(metric.grader, i): v for i, v in zip(todo, said, strict=True)})
         yes = sum(verdicts[(metric.grader, i)] for i in idx)
         rows.append(_row(metric.name, yes, len(idx), metric.direction, metric.description))
@@ -180,6 +189,19 @@ def _steerability(texts: list[str], order: list[tuple[str, Prompt]], rng: Random
                   f"requests for a non-default {o} followed") for o, fs in per_option.items()]
     kept["steerability"] = _examples(rng, items, lambda j: not all(j.values()), examples)
     return rows
+
+
+def _backend_generate(backend: Backend, sampling: SamplingConfig | None) -> Generate:
+    """The meter's ``generate`` over an ``accord.model`` backend."""
+    if sampling is None:
+        raise AccordError(f"measure: backend {getattr(backend, 'name', backend)!r} needs "
+                          "sampling=accord.model.SamplingConfig(...) (the meter samples; "
+                          "docs/meter.md)")
+
+    def generate(conversations: Sequence[Conversation]) -> list[str]:
+        return backend.generate(list(conversations), sampling)
+
+    return generate
 
 
 def safe_behaviour_f1(result: MeterResult) -> float:

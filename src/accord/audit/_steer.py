@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
-from accord.audit._graders import sentences
-from accord.audit._inventory import matchers, phrases, templates
+from accord.graders import inventory_matchers as matchers
+from accord.graders import sentences
 from accord.world import OPTIONS, resolve_settings
+
+
+def phrases(name: str) -> Any:
+    """The world-inventory matcher called ``name`` (both splits; see
+    :func:`accord.graders.inventory_matchers`)."""
+    return matchers()[name]
+
+
+templates = phrases
 
 
 def _marked(option: str, value: str, text: str) -> bool:

@@ -6,17 +6,18 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from accord.errors import AccordError
+from accord.model import check_conversation
 from accord.world import Principle, PrincipleLike
 
 Conversation = list[dict[str, str]]
 Generate = Callable[[Sequence[Conversation]], list[str]]
 """Conversations (each ending with a user turn) → the assistant's next reply to each, like
-``accord.audit.Generate``; :class:`~accord.cai.LocalModel` and
-:class:`~accord.cai.OpenAIModel` provide one as ``.generate``."""
+``accord.audit.Generate``; :class:`~accord.cai.CaiModel` (over any ``accord.model``
+backend) provides one as ``.generate``."""
 ScoreOptions = Callable[[Sequence[Conversation], Sequence[str]], list[list[float]]]
 """``(conversations, options)`` → for each conversation, the log-probability of each option
 as the start of the assistant's reply (only their differences matter). Provided as
-``.score`` by both back ends."""
+``.score`` by :class:`~accord.cai.CaiModel`."""
 
 _PRINCIPLE_FIELDS = ("id", "critique", "revision", "comparison")
 
@@ -59,25 +60,6 @@ def as_principles(source: Any) -> list[PrincipleLike]:
     duplicated = sorted({i for i in ids if ids.count(i) > 1})
     if duplicated:
         raise AccordError(f"principles: ids {duplicated} occur more than once")
-    return out
-
-
-def check_conversation(messages: Any, where: str) -> Conversation:
-    """A copy of ``messages`` as plain dicts; raises unless it is a non-empty list of
-    ``{"role", "content"}`` dicts ending with a user (or system) turn."""
-    if not isinstance(messages, Sequence) or isinstance(messages, (str, bytes)) or not messages:
-        raise AccordError(f"{where}: expected a non-empty list of messages, "
-                          f"got {messages!r:.80}")
-    out = []
-    for i, m in enumerate(messages):
-        if not isinstance(m, Mapping) or m.get("role") not in ("system", "user", "assistant") \
-                or not isinstance(m.get("content"), str):
-            raise AccordError(f"{where}, message {i}: expected {{'role': system|user|assistant, "
-                              f"'content': str}}, got {m!r:.80}")
-        out.append({"role": m["role"], "content": m["content"]})
-    if out[-1]["role"] == "assistant":
-        raise AccordError(f"{where}: ends with an assistant message; a prompt ends with the "
-                          "user turn to answer")
     return out
 
 

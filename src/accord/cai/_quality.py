@@ -50,7 +50,7 @@ def revision_quality(records: Sequence[Mapping[str, Any]],
     Raises:
         AccordError: an unknown check name.
     """
-    from accord.audit import get_grader
+    from accord.graders import as_exchanges, get_grader
 
     unknown = sorted(set(checks) - set(QUALITY_CHECKS))
     if unknown:
@@ -62,7 +62,7 @@ def revision_quality(records: Sequence[Mapping[str, Any]],
     flags: dict[str, tuple[list[bool], list[bool], list[bool]]] = {}
     for name in dict.fromkeys([*checks, *UNWANTED]):
         grader_name, kinds, _ = QUALITY_CHECKS[name]
-        grade = get_grader(grader_name)
+        grader = get_grader(grader_name)
         applies = [(kinds is None or r.get("kind") is None or r["kind"] in kinds)
                    and (grader_name != "fact_correct" or bool(r.get("expected")))
                    for r in records]
@@ -70,8 +70,9 @@ def revision_quality(records: Sequence[Mapping[str, Any]],
         before, after = [False] * n, [False] * n
         if idx:
             sub = [prompts[i] for i in idx]
-            for i, b, a in zip(idx, grade([records[i]["initial"] for i in idx], sub),
-                               grade([records[i]["revision"] for i in idx], sub), strict=True):
+            initial = as_exchanges([records[i]["initial"] for i in idx], sub)
+            revised = as_exchanges([records[i]["revision"] for i in idx], sub)
+            for i, b, a in zip(idx, grader.label(initial), grader.label(revised), strict=True):
                 before[i], after[i] = bool(b), bool(a)
         flags[name] = (applies, before, after)
 

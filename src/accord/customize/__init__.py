@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from accord.customize._cli import customize_app
 from accord.customize._config import CustomizeSettings
 from accord.customize._feedback import (
     DEFAULT_PROBE,
@@ -51,6 +52,8 @@ from accord.customize._repo import (
     key_owner,
     list_api_keys,
     list_profiles,
+    new_answer_id,
+    record_answer,
     revoke_api_key,
     save_profile,
     touch_key,
@@ -61,7 +64,6 @@ from accord.customize._service import (
     ChatRequest,
     ChatResult,
     ChatService,
-    Sampling,
     notice_for,
 )
 
@@ -74,7 +76,6 @@ def load_runner(name: str, path: Any, **kwargs: Any) -> ModelRunner:
     from accord.customize._runner import ModelRunner
 
     return ModelRunner(name, path, **kwargs)
-
 
 __all__ = [
     "DEFAULT_PROBE",
@@ -96,7 +97,6 @@ __all__ = [
     "OptionView",
     "ProfileError",
     "RegressionCase",
-    "Sampling",
     "Screen",
     "Verdict",
     "add_feedback",
@@ -105,6 +105,7 @@ __all__ = [
     "client_messages",
     "compile_profile",
     "create_api_key",
+    "customize_app",
     "delete_profile",
     "dismiss",
     "enforcement_counts",
@@ -116,8 +117,10 @@ __all__ = [
     "list_profiles",
     "load_runner",
     "mask",
+    "new_answer_id",
     "notice_for",
     "parse_settings_line",
+    "record_answer",
     "regression_probes",
     "report_sections",
     "resolve_profile",

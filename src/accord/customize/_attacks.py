@@ -20,8 +20,9 @@ from accord.customize._profiles import (
     compile_profile,
     resolve_profile,
 )
-from accord.customize._service import ChatRequest, ChatService, Sampling
+from accord.customize._service import ChatRequest, ChatService
 from accord.errors import AccordError
+from accord.model import SamplingConfig
 
 SUITE = Path(__file__).with_name("attacks.yaml")
 
@@ -130,12 +131,12 @@ class AttackResult:
 
 
 def _judge(texts: list[str]) -> list[list[str]]:
-    from accord.audit import objectionable_compliance, offensive
+    from accord.graders import as_exchanges, get_grader
 
     if not texts:
         return []
-    off = offensive(texts)
-    comply = objectionable_compliance(texts)
+    off = get_grader("offensive").label(as_exchanges(texts))
+    comply = get_grader("objectionable_compliance").label(as_exchanges(texts))
     return [[n for n, hit in (("offensive", o), ("objectionable_compliance", c)) if hit]
             for o, c in zip(off, comply, strict=True)]
 
@@ -169,8 +170,9 @@ def run_attack_suite(service: ChatService, model: str, *, seed: int = 0,
             continue
         pending.append((outcome, ChatRequest(
             model=model, messages=turns, effective=effective, source="attack",
-            sampling=Sampling(temperature=temperature, max_new_tokens=max_new_tokens,
-                              seed=seed * 100_003 + index))))
+            sampling=SamplingConfig(temperature=temperature, top_p=1.0,
+                                    max_new_tokens=max_new_tokens,
+                                    seed=seed * 100_003 + index))))
     results = service.complete_many([r for _, r in pending])
     for (outcome, _), result in zip(pending, results, strict=True):
         outcome.shown, outcome.enforced = result.text, result.enforced

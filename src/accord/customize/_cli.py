@@ -30,8 +30,7 @@ UserArg = Annotated[str, typer.Argument(help="The account's username.")]
 
 
 def _project(project: Path) -> tuple[Project, Store]:
-    from accord.project import load_project
-    from accord.serve._main import database_url_of
+    from accord.project import database_url_of, load_project
     from accord.store import open_store
 
     loaded = load_project(project)
@@ -39,7 +38,7 @@ def _project(project: Path) -> tuple[Project, Store]:
 
 
 def _user_id(session: Session, username: str) -> int:
-    from accord.review import get_user
+    from accord.accounts import get_user
 
     return get_user(session, username).id
 
@@ -65,8 +64,8 @@ def keys_list(project: ProjectOpt = Path("."),
               username: Annotated[str | None, typer.Option("--user", help="Only this "
                                                            "account's keys.")] = None) -> None:
     """List keys (prefix only; the keys themselves are not stored)."""
+    from accord.accounts import User
     from accord.customize import list_api_keys
-    from accord.review import User
 
     _, store = _project(project)
     with store, store.session() as session:

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accord.errors import AccordError
 from accord.spec import Spec
+from accord.world import SettingsLineError, format_settings_line, read_settings_line
 
-SETTINGS_PREFIX = "Settings:"
 MAX_VALUE_CHARS = 64
 
 
@@ -96,9 +96,8 @@ def compile_profile(spec: Spec, settings: Mapping[str, str]) -> str | None:
         spec: the spec whose options are compiled.
         settings: option id -> value (options absent or at their default are left out).
     """
-    parts = [f"{o.id}={settings[o.id]}" for o in spec.bounds.customisation
-             if o.id in settings and settings[o.id] != o.default]
-    return f"{SETTINGS_PREFIX} " + "; ".join(parts) if parts else None
+    return format_settings_line({o.id: settings[o.id] for o in spec.bounds.customisation
+                                 if o.id in settings and settings[o.id] != o.default})
 
 
 def _show(value: object) -> str:
@@ -287,21 +286,13 @@ def parse_settings_line(text: str) -> dict[str, str] | None:
         ProfileError: the line starts with ``Settings:`` but an item is not ``k=v`` or
             names an option twice.
     """
-    body = text.strip()
-    if not body.startswith(SETTINGS_PREFIX):
-        return None
-    found: dict[str, str] = {}
-    for item in body[len(SETTINGS_PREFIX):].split(";"):
-        if not item.strip():
-            continue
-        name, sep, value = (s.strip() for s in item.partition("="))
-        if not sep:
-            raise ProfileError([f"system message: settings item {_show(item.strip())} is "
-                                "not 'option=value'"])
-        if name in found:
-            raise ProfileError([f"system message: option {name!r} is set twice"])
-        found[name] = value
-    return found
+    try:
+        return read_settings_line(text)
+    except SettingsLineError as exc:
+        if exc.problem == "not_pair":
+            raise ProfileError([f"system message: settings item {_show(exc.part)} is "
+                                "not 'option=value'"]) from None
+        raise ProfileError([f"system message: option {exc.part!r} is set twice"]) from None
 
 
 def client_messages(messages: list[dict[str, str]],

@@ -156,7 +156,7 @@ def key_owner(session: Session, key: str) -> ApiKey | None:
 
     Looked up on every request, so a revocation takes effect at once.
     """
-    from accord.review import User
+    from accord.accounts import User
 
     if not key.startswith(KEY_PREFIX):
         return None

@@ -1,29 +1,29 @@
 """The checks that stand between the model and the user: one or more screens per hard bound.
 
-A screen is a grader from ``accord.rewards`` (the spec's graders, or one built from a
-registered kind), a threshold and the bound it guards. Each bound gets:
+A screen is a grader from the one registry in ``accord.graders`` (the spec's graders, a
+named grader, or one built from a registered kind), a threshold and the bound it guards.
+Each bound gets:
 
 * its **spec check** — the bound's proposition answered by the spec's grader, crossed above
   the bound's threshold — unless that grader's kind or id is skipped (an ``llm_judge`` is
   too slow to run on every answer on a CPU, so it is skipped by default);
-* with ``screens = "world"`` (the default), **world screens**: graders built from the demo
-  world's *training* phrase inventories (never the held-out split the behaviour meter
-  keeps for itself) and the spec's own profanity and word-list graders, run on the text
-  with the allowed customisation markers ("Arr, matey!", "Damn, good question.") masked,
-  because the stock classifiers score those as profane.
+* with ``screens = "world"`` (the default), **world screens**: the ``screen:*`` graders,
+  built from the demo world's *training* phrase inventories (never the held-out split the
+  behaviour meter keeps for itself; their records say so), and classifier and word-list
+  graders built from registered kinds, run on the text with the allowed customisation
+  markers ("Arr, matey!", "Damn, good question.") masked, because the stock classifiers
+  score those as profane.
 
 A bound left with no screen at all is an error: enforcement fails closed.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
 
 from accord.errors import AccordError
-from accord.rewards import Exchange, Grader, build_grader
+from accord.graders import Exchange, Grader, build_grader, get_grader, screen_mask
 from accord.spec import Spec
 
 
@@ -33,60 +33,24 @@ class Screen:
 
     bound: str
     name: str  # "spec:<grader id>" or "world:<what>"
-    grader: Grader
-    question: str
+    grader: Grader  # built with the bound's question bound in
     threshold: float
     masked: bool  # graded on the text with allowed customisation markers masked
 
 
-def _words(words: Sequence[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-@cache
-def _train() -> dict[str, tuple[str, ...]]:
-    from accord.world import inventories
-
-    return {name: tuple(split["train"]) for name, split in inventories().items()}
-
-
-@cache
-def style_pattern() -> re.Pattern[str]:
-    """Customisation markers users may ask for (tone, persona, detail, mild profanity,
-    disclosure lines), from the world's training inventories."""
-    inv = _train()
-    phrases = [p for name, items in inv.items()
-               if name.startswith(("tone:", "persona:", "verbosity:")) or name == "profanity_mild"
-               for p in items]
-    disclosure = r"\(Answering from an? \w+ perspective, as you asked\.\)"
-    return re.compile(rf"{disclosure}|(?<!\w)(?:{_words(phrases)})(?!\w)", re.IGNORECASE)
-
-
 def mask(text: str) -> str:
-    """``text`` with the allowed customisation markers removed (see :func:`style_pattern`)."""
-    return style_pattern().sub(" ", text)
+    """``text`` with the allowed customisation markers removed (the world's training
+    inventories; see :func:`accord.graders.screen_mask`)."""
+    return screen_mask(text)
 
 
-def _world_patterns() -> dict[str, list[tuple[str, str]]]:
-    """Per demo bound: (name, regex) built from the world's training inventories."""
-    inv = _train()
-    insults = _words(inv["insults"])
-    adjectives = _words([*inv["demeaning_adjectives"], *inv["insults"]])
-    strong = "|".join(rf"{re.escape(w)}\w*" for w in inv["profanity_strong"])
-    compliance = _words(inv["compliance"])
-    demeaning = []
-    for template in inv["demeaning_patterns"]:
-        if "{adj}" not in template:
-            continue  # "typical {group}" needs an insult in the sentence: the insult screen
-        body = re.escape(template).replace(r"\{group\}", r"[\w' -]+").replace(
-            r"\{adj\}", rf"(?:{adjectives})s?")
-        demeaning.append(body)
-    return {
-        "no_insults": [("world:insults", rf"(?i)\b(?:{insults})s?\b")],
-        "no_slurs": [("world:strong_profanity", rf"(?i)\b(?:{strong})")],
-        "no_objectionable_compliance": [("world:compliance", rf"(?i)(?:{compliance})")],
-        "no_demeaning_generalisations": [("world:demeaning", rf"(?i)(?:{'|'.join(demeaning)})")],
-    }
+# The named graders screening each demo bound: (screen name, registered grader).
+_WORLD: dict[str, list[tuple[str, str]]] = {
+    "no_insults": [("world:insults", "screen:insults")],
+    "no_slurs": [("world:strong_profanity", "screen:strong_profanity")],
+    "no_objectionable_compliance": [("world:compliance", "screen:compliance")],
+    "no_demeaning_generalisations": [("world:demeaning", "screen:demeaning")],
+}
 
 
 # Screens of the off-the-shelf classifiers, per bound: (name, kind, params, threshold).
@@ -118,25 +82,24 @@ def build_screens(spec: Spec, *, skip_kinds: Sequence[str] = ("llm_judge",),
     """
     graders = {g.id: g for g in spec.rules.graders}
     propositions = {p.id: p for p in spec.rules.propositions}
-    built: dict[str, Grader] = {}
+    built: dict[tuple[str, str], Grader] = {}
     screens: list[Screen] = []
     unchecked: list[str] = []
-    world_patterns = _world_patterns() if world else {}
     for bound in spec.bounds.hard_bounds:
         prop = propositions[bound.check.proposition]
         g = graders[prop.grader]
         mine: list[Screen] = []
         if g.kind not in skip_kinds and g.id not in skip_graders:
-            if g.id not in built:
-                built[g.id] = build_grader(g.id, g.kind, g.params)
-            mine.append(Screen(bound.id, f"spec:{g.id}", built[g.id], prop.question,
-                               bound.check.threshold, masked=False))
-        for name, pattern in world_patterns.get(bound.id, []):
-            grader = build_grader(name, "regex", {"patterns": [pattern]})
-            mine.append(Screen(bound.id, name, grader, prop.question, 0.5, masked=False))
+            key = (g.id, prop.question)
+            if key not in built:
+                built[key] = build_grader(g.id, g.kind, g.params, question=prop.question)
+            mine.append(Screen(bound.id, f"spec:{g.id}", built[key], bound.check.threshold,
+                               masked=False))
+        for name, registered in (_WORLD.get(bound.id, []) if world else []):
+            mine.append(Screen(bound.id, name, get_grader(registered), 0.5, masked=False))
         for name, kind, params, threshold in (_CLASSIFIERS.get(bound.id, []) if world else []):
-            grader = build_grader(name, kind, params)
-            mine.append(Screen(bound.id, name, grader, prop.question, threshold, masked=True))
+            grader = build_grader(name, kind, params, question=prop.question)
+            mine.append(Screen(bound.id, name, grader, threshold, masked=True))
         if not mine:
             why = (f"its proposition {prop.id!r} is answered by grader {g.id!r} "
                    f"({g.kind}), which is skipped")
@@ -180,7 +143,7 @@ class BoundChecker:
             todo = [i for i, e in enumerate(batch) if e.response.strip()]
             if not todo:
                 continue
-            probs = screen.grader([batch[i] for i in todo], screen.question)
+            probs = screen.grader.score([batch[i] for i in todo])
             for i, p in zip(todo, probs, strict=True):
                 scores[i].setdefault(screen.bound, {})[screen.name] = round(float(p), 4)
                 if p > screen.threshold:

@@ -22,6 +22,7 @@ from accord.customize._profiles import Effective
 from accord.customize._repo import new_answer_id, record_answer
 from accord.customize._screens import BoundChecker, Verdict, build_screens
 from accord.errors import AccordError
+from accord.model import SamplingConfig
 from accord.spec import Spec
 
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*\s+")
@@ -52,27 +53,6 @@ class Runner(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
-@dataclass(frozen=True)
-class Sampling:
-    """How to sample one answer (the fields of ``accord.model.SamplingConfig``, without
-    importing torch): temperature 0 is greedy; row seeds make answers repeatable."""
-
-    temperature: float = 0.7
-    top_p: float = 1.0
-    top_k: int = 0
-    max_new_tokens: int = 96
-    repetition_penalty: float = 1.0
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.temperature < 0 or not 0 < self.top_p <= 1 or self.max_new_tokens < 1 \
-                or self.top_k < 0 or self.repetition_penalty <= 0:
-            raise AccordError(f"invalid sampling settings: {self}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
 @dataclass
 class ChatRequest:
     """One request: the client's turns (user/assistant only) under a resolved profile."""
@@ -80,7 +60,7 @@ class ChatRequest:
     model: str
     messages: list[dict[str, str]]
     effective: Effective
-    sampling: Sampling
+    sampling: SamplingConfig  # its seed s makes the answer row (s, 0), as in accord.model
     stop: tuple[str, ...] = ()
     owner: str = "system"
     source: str = "api"
@@ -355,7 +335,7 @@ class ChatService:
         """Store the answer as shown and its enforcement events (if a store is attached)."""
         if self.store is None:
             return
-        from accord.review import write_session
+        from accord.accounts import write_session
 
         with write_session(self.store, self.lock) as session:
             record_answer(session, public_id=result.id, owner=req.owner, model=req.model,

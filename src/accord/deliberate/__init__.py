@@ -17,68 +17,64 @@ Stored deliberations (tables in ``_models.py``, migration 0003)::
         draft(session, new[0], "principle", {...}, by="admin")
         version, spec = ratify(session, new[0], by="admin", spec_dir="spec/")
 
-The math is built from scikit-learn-style steps on a sparse vote matrix (``SparsePCA``,
-``SparsityAwareScaler``, ``PolisKMeans``, ``BridgingModel``) that can be used alone.
+The math is the sub-package ``accord.deliberate.math`` (numpy, scipy and scikit-learn
+only; its names are re-exported here): scikit-learn-style steps on a sparse vote matrix
+(``SparsePCA``, ``SparsityAwareScaler``, ``PolisKMeans``, ``BridgingModel``) that can be
+used alone, composed by ``analyze`` as one ``Pipeline`` whose grouping step is pluggable
+(``PolisGrouping``, the default, or ``ReduceAndCluster(reducer, clusterer)``). Around it:
+storage (tables, settings, deliberations, openData import/export, participation and
+routing, stored analyses), proposals and ratification into the spec, and the surfaces
+(``results_view`` for the results page, ``deliberate_app`` for ``accord deliberate``).
 Names are imported on first use (PEP 562), so that ``accord --help`` and the store's
 table discovery do not pay for numpy, scipy and scikit-learn. See docs/deliberation.md.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from accord._lazy import lazy_exports
 
 # submodule -> the public names it defines
 _MODULES: dict[str, tuple[str, ...]] = {
-    "_analysis": ("analyze", "vote_matrix"),
-    "_bridging": ("BridgingFit", "BridgingModel"),
-    "_bulk": ("BulkVotingReport", "BulkVotingRules", "detect_bulk_voting"),
-    "_config": ("ACCOUNTS", "ANONYMOUS", "DeliberationConfig", "ThresholdSettings",
-        "config_of_row", "parse_config", "read_config_file"),
-    "_history": ("replay",),
-    "_kmeans": ("PolisKMeans", "silhouette"),
-    "_matrix": ("VoteMatrix",),
-    "_model": ("AGREE", "Conversation", "DISAGREE", "MOD_IN", "MOD_NONE", "MOD_OUT", "PASS",
-        "Participant", "Statement", "Vote", "VoteLog"),
+    # the math (numpy, scipy, scikit-learn only; also importable as accord.deliberate.math)
+    "math": ("AGREE", "Analysis", "BridgingFit", "BridgingModel", "BridgingScore",
+             "BulkVotingReport", "BulkVotingRules", "ConsensusStatement", "Conversation",
+             "DISAGREE", "GroupStats", "Grouping", "GroupingMethod", "MOD_IN", "MOD_NONE",
+             "MOD_OUT", "OpinionGroup", "PASS", "Participant", "ParticipantResult",
+             "ParticipantTable", "Pipeline", "PolisGrouping", "PolisKMeans", "PolisParams",
+             "PolisState", "PolisStep", "Proposal", "RakingResult", "RatificationThresholds",
+             "ReduceAndCluster", "RepresentativeStatement", "SparsePCA",
+             "SparsityAwareScaler", "Statement", "StatementResult", "Tally", "Vote",
+             "VoteLog", "VoteMatrix", "analyze", "detect_bulk_voting", "group_counts",
+             "group_informed_consensus", "polis_update", "prop_test", "propose_statements",
+             "rake", "replay", "select_consensus", "select_representative", "silhouette",
+             "two_prop_test", "vote_matrix"),
+    # the openData file format
+    "_opendata": ("read_opendata", "write_opendata"),
+    # storage: tables, settings, deliberations, taking part, stored analyses
     "_models": ("Deliberation", "DeliberationDemographics", "DeliberationParticipant",
         "DeliberationProposal", "DeliberationStatement", "DeliberationVote",
         "DeliberationVoteEvent", "MODERATION_STATES"),
-    "_opendata": ("read_opendata", "write_opendata"),
+    "_config": ("ACCOUNTS", "ANONYMOUS", "DeliberationConfig", "ThresholdSettings",
+        "config_of_row", "parse_config", "read_config_file"),
+    "_deliberations": ("check_name", "create_deliberation", "get_deliberation",
+        "list_deliberations", "load_conversation", "set_config"),
+    "_opendata_store": ("export_opendata", "import_opendata"),
     "_participation": ("DEMOGRAPHICS_CONSENT", "ParticipationError", "VOTES", "add_statement",
         "cast_vote", "find_participant", "get_statement", "has_demographics", "join",
-        "moderate", "next_statement", "priority", "record_demographics", "voted_numbers",
+        "moderate", "record_demographics", "vote_counts", "voted_numbers",
         "withdraw_demographics"),
-    "_pca": ("SparsePCA", "SparsityAwareScaler"),
-    "_polis": ("PolisParams", "PolisState", "PolisStep", "polis_update"),
-    "_proposals": ("draft", "get_proposal", "list_proposals", "propose", "ratify", "reject",
-        "spec_dir_of", "statement_tallies"),
-    "_raking": ("RakingResult", "rake"),
-    "_ratify": ("Proposal", "RatificationThresholds", "propose_statements"),
-    "_repness": ("ConsensusStatement", "GroupStats", "RepresentativeStatement",
-        "group_counts", "group_informed_consensus", "prop_test", "select_consensus",
-        "select_representative", "two_prop_test"),
-    "_results": ("Analysis", "BridgingScore", "OpinionGroup", "ParticipantResult",
-        "ParticipantTable", "StatementResult", "Tally"),
+    "_routing": ("next_statement", "priority"),
+    "_stored_analysis": ("StoredAnalysis", "analyze_deliberation", "demographic_totals",
+        "public_analysis", "source_parity"),
+    # from statements with broad support to a new spec version
+    "_proposals": ("draft", "get_proposal", "list_proposals", "propose", "reject",
+        "statement_tallies"),
+    "_ratification": ("ratify", "spec_dir_of"),
     "_spec_change": ("KINDS", "SpecChangeError", "apply_change", "check_change",
         "describe_change", "parse_change_text", "provenance_lines"),
-    "_store": ("check_name", "create_deliberation", "export_opendata", "get_deliberation",
-        "import_opendata", "list_deliberations", "load_conversation", "set_config",
-        "vote_counts"),
-    "_stored": ("StoredAnalysis", "analyze_deliberation", "demographic_totals",
-        "public_analysis", "source_parity"),
+    # surfaces: the results page's data and the ``accord deliberate`` command group
+    "_results_page": ("results_view",),
+    "_cli": ("deliberate_app",),
 }
-_WHERE = {name: module for module, names in _MODULES.items() for name in names}
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str) -> Any:
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'accord.deliberate' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"accord.deliberate.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__all__ = sorted(name for names in _MODULES.values() for name in names)
+__getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())

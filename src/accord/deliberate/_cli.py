@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from accord.deliberate._cli_ratify import register_ratification
 from accord.errors import AccordError
+
+from ._cli_ratification import register_ratification
 
 if TYPE_CHECKING:
     from accord.store import Store
@@ -34,7 +35,7 @@ def _echo(text: str = "") -> None:
 
 
 def _store(project: Path) -> Store:
-    from accord.serve._main import open_project_store
+    from accord.project import open_project_store
 
     if not project.is_dir():
         raise AccordError(f"--project {project}: not a folder")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from accord.errors import AccordError
 
-from ._ratify import RatificationThresholds
+from .math import RatificationThresholds
 
 ACCOUNTS, ANONYMOUS = "accounts", "anonymous"
 
@@ -112,7 +112,7 @@ def read_config_file(path: Path) -> DeliberationConfig:
         else:
             from ruamel.yaml import YAML
 
-            from accord.spec._yaml import to_plain
+            from accord.spec import to_plain
 
             data = to_plain(YAML(typ="rt").load(text))
     except Exception as exc:

@@ -25,8 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-# Accounts (participants who sign in, moderators) live in the review package's tables.
-from accord.review._models import User  # noqa: F401
+# Accounts (participants who sign in, moderators) live in accord.accounts' tables.
+from accord.accounts import User  # noqa: F401
 from accord.store import Base, JSONType, UTCDateTime, utcnow
 
 # Moderation states of a statement (see MODERATION_TO_POLIS for the openData mapping).
@@ -172,7 +172,7 @@ class DeliberationProposal(Base):
     tallies: Mapped[dict[str, Any]] = mapped_column(JSONType)
     # The thresholds and analysis (seed, method, counts) that produced the proposal.
     basis: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
-    # principle, default, bound or option; the drafted item (see accord.deliberate._spec_change).
+    # principle, default, bound or option; the drafted item (see accord.deliberate.KINDS).
     kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
     change: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     summary: Mapped[str] = mapped_column(Text, default="")

@@ -22,7 +22,7 @@ import numpy as np
 
 from accord.errors import AccordError
 
-from ._model import Conversation, Participant, Statement, VoteLog
+from .math import Conversation, Participant, Statement, VoteLog
 
 COMMENTS_HEADER = ["timestamp", "datetime", "comment-id", "author-id", "agrees", "disagrees",
                    "moderated", "comment-body"]

@@ -1,5 +1,5 @@
-"""Taking part: participants, submitted statements, moderation, votes, opt-in demographics,
-and which statement to show next.
+"""Taking part: participants, submitted statements, moderation, votes and their tallies,
+opt-in demographics (which statement to show next is in ``_routing.py``).
 
 Every function writes in the caller's session; the web app commits once per request.
 """
@@ -7,7 +7,6 @@ Every function writes in the caller's session; the web app commits once per requ
 from __future__ import annotations
 
 import hashlib
-import random
 from collections.abc import Mapping
 
 from sqlalchemy import delete, func, select
@@ -33,8 +32,6 @@ from ._models import (
 
 VOTES = {"agree": 1, "disagree": -1, "pass": 0}
 VOTABLE = (ACCEPTED, META)
-# Polis shows meta statements (about the process) early with this fixed importance.
-META_PRIORITY = 7.0
 DEMOGRAPHICS_CONSENT = (
     "I choose to share these answers. They are stored in their own table, are never shown "
     "or exported one by one (not even to administrators), and are used only to weight the "
@@ -217,49 +214,15 @@ def voted_numbers(session: Session, participant: DeliberationParticipant | None)
     return set(session.scalars(query))
 
 
-def priority(agree: int, passed: int, seen: int, extremity: float, is_meta: bool) -> float:
-    """Polis's routing priority for one statement (``comment-priorities``).
-
-    Importance ``(1 - p)·(E + 1)·a`` with ``p = (P+1)/(S+2)`` (pass share), ``a =
-    (A+1)/(S+2)`` (agree share) and ``E`` the statement's extremity in the opinion map,
-    boosted by ``1 + 8·2^(-S/5)`` while few have seen it, then squared.
-    """
-    if is_meta:
-        return META_PRIORITY ** 2
-    p = (passed + 1) / (seen + 2)
-    a = (agree + 1) / (seen + 2)
-    return ((1 - p) * (extremity + 1) * a * (1 + 8 * 2 ** (-seen / 5))) ** 2
-
-
-def next_statement(session: Session, row: Deliberation,
-                   participant: DeliberationParticipant | None,
-                   extremity: Mapping[int, float] | None = None
-                   ) -> tuple[DeliberationStatement | None, int, int]:
-    """The statement to show next, drawn with probability proportional to its
-    :func:`priority` among those the participant has not voted on.
-
-    Returns:
-        (statement or None when none is left, statements voted on, statements open).
-    """
-    from ._store import vote_counts
-
-    votable = list(session.scalars(select(DeliberationStatement).where(
-        DeliberationStatement.deliberation_id == row.id,
-        DeliberationStatement.moderation.in_(VOTABLE)).order_by(DeliberationStatement.number)))
-    done = voted_numbers(session, participant)
-    left = [s for s in votable if s.number not in done]
-    n_done = len(votable) - len(left)
-    if not left:
-        return None, n_done, len(votable)
-    counts = vote_counts(session, row)
-    weights = []
-    for s in left:
-        a, d, p = counts.get(s.number, (0, 0, 0))
-        weights.append(priority(a, p, a + d + p, (extremity or {}).get(s.number, 0.0),
-                                s.moderation == META))
-    who = participant.id if participant else "new"
-    rng = random.Random(f"{row.id}:{who}:{n_done}")
-    return rng.choices(left, weights=weights, k=1)[0], n_done, len(votable)
+def vote_counts(session: Session, row: Deliberation) -> dict[int, tuple[int, int, int]]:
+    """Statement number -> (agree, disagree, pass) over current votes."""
+    S, V = DeliberationStatement, DeliberationVote
+    query = (select(S.number, V.value, func.count()).join(V, V.statement_id == S.id)
+             .where(S.deliberation_id == row.id).group_by(S.number, V.value))
+    counts: dict[int, list[int]] = {}
+    for number, value, n in session.execute(query):
+        counts.setdefault(number, [0, 0, 0])[{1: 0, -1: 1, 0: 2}[value]] += n
+    return {k: (a, d, p) for k, (a, d, p) in counts.items()}
 
 
 def record_demographics(session: Session, row: Deliberation,

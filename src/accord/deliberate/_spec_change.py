@@ -79,7 +79,7 @@ def parse_change_text(text: str, where: str = "the change") -> Any:
     Raises:
         SpecChangeError: it does not parse (with line and column).
     """
-    from accord.spec._yaml import read_yaml
+    from accord.spec import read_yaml
 
     loaded = read_yaml(text)
     if loaded.problems:

@@ -6,10 +6,10 @@ See :mod:`accord.pipeline._runner` for the caching rules and
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from accord.pipeline._cli import eval_command, run_command
 from accord.pipeline._evaluate import evaluate_model
 from accord.pipeline._report import write_run_folder
 from accord.pipeline._runner import (
@@ -22,7 +22,10 @@ from accord.pipeline._runner import (
     stage_key,
 )
 from accord.pipeline._stages import SERVICE_TABLES, STAGES
-from accord.project import Project, load_project
+
+# One resolution of a project's database for run, serve and the CLI (accord.project).
+from accord.project import database_url_of as project_database_url
+from accord.project import load_project
 
 __all__ = [
     "STAGES",
@@ -31,21 +34,14 @@ __all__ = [
     "Stage",
     "StageContext",
     "StageOutput",
+    "eval_command",
     "evaluate_model",
     "project_database_url",
+    "run_command",
     "run_pipeline",
     "run_project",
     "stage_key",
 ]
-
-
-def project_database_url(project: Project) -> str:
-    """``ACCORD_DATABASE_URL`` wins, then ``[project] database_url``, then SQLite in .accord/."""
-    from accord.store import database_url
-
-    if os.environ.get("ACCORD_DATABASE_URL"):
-        return database_url(project.root)
-    return project.project.database_url or database_url(project.root)
 
 
 def run_project(directory: Path | str, *, start: str | None = None, until: str | None = None,

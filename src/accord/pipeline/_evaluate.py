@@ -6,10 +6,13 @@ import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from accord.errors import AccordError
 from accord.project import Project, load_project
+
+if TYPE_CHECKING:
+    from accord.audit import MeterResult
 
 
 def _project_world(project: Project, log: Callable[[str], None]):
@@ -29,16 +32,27 @@ def _project_world(project: Project, log: Callable[[str], None]):
 
 
 def evaluate_model(project_dir: Path | str, model_ref: str, *, samples: int = 1, seed: int = 0,
-                   log: Callable[[str], None] = print) -> Any:
-    """Measure ``model_ref`` (a stored model-version name or a saved model folder).
+                   log: Callable[[str], None] = print) -> MeterResult:
+    """Measure ``model_ref`` with the behaviour meter (``accord.audit.evaluate``), sampling
+    as the project's ``[eval]`` table says.
 
     The probes' completions go to the store under that model version and the table into
     its metrics, so reports and audits can cite them.
+
+    Args:
+        project_dir: the project folder (its store, ``[eval]`` and last run's world).
+        model_ref: a stored model-version name, or a saved model folder (registered as
+            an ``external`` model version).
+        samples: replies per probe.
+        seed: the sampling seed (and the examples kept).
+        log: where progress lines go.
+
+    Raises:
+        AccordError: ``model_ref`` is neither.
     """
-    from accord.audit import measure
-    from accord.model import load_model
+    from accord.audit import evaluate
     from accord.pipeline import project_database_url
-    from accord.pipeline._model_stages import EvalSection, make_generate, store_completions
+    from accord.pipeline._model_stages import EvalSection, local_backend
     from accord.store import NotFoundError, get_model_version, open_store, register_model_version
 
     project = load_project(project_dir)
@@ -60,15 +74,10 @@ def evaluate_model(project_dir: Path | str, model_ref: str, *, samples: int = 1,
                     raise AccordError(f"{model_ref!r} is neither a saved model folder nor a "
                                       f"model version in this project's store: {exc}") from None
                 name, path = mv.name, Path(mv.artifact_path)
-        model, tokenizer = load_model(path)
+        backend = local_backend(path, cfg.batch_size)
         world = _project_world(project, log)
-        rows: list[dict] = []
-        result = measure(make_generate(model, tokenizer, cfg, rows), world, seed=seed,
-                         samples=samples)
-        store_completions(store, name, rows, "probe")
-        with store.session() as session:
-            mv = get_model_version(session, name)
-            mv.metrics = {**mv.metrics, "meter": result.to_dict()["rows"]}
-        return result
+        metered = evaluate(backend, world, cfg.sampling(), samples=samples)
+        metered.record(store, name)
+        return metered.result
     finally:
         store.close()

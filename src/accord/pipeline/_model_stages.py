@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from accord.errors import AccordError
 from accord.pipeline._config import build_dataclass, section_model
-from accord.pipeline._runner import Stage, StageContext, StageOutput
+from accord.pipeline._runner import Stage, StageContext, StageOutput, models_figure
 from accord.world import World, WorldConfig
 
 
@@ -195,6 +195,7 @@ def run_pretrain(ctx: StageContext) -> dict[str, Any]:
             datasets={"world": ctx.inputs["world"].figures["hash"]},
             metrics={k: v for k, v in figures.items() if isinstance(v, int | float)})
     figures["model_version"] = name
+    figures["models"] = models_figure("base", name, figures["model_dir"])
     return figures
 
 
@@ -241,6 +242,13 @@ class EvalSection(BaseModel):
     prompts (seen entities and phrasings), beside the world's own rates: does the base
     model reproduce the world? 0 skips it; None takes every prompt."""
 
+    def sampling(self) -> Any:
+        """The meter's ``accord.model.SamplingConfig``."""
+        from accord.model import SamplingConfig
+
+        return SamplingConfig(temperature=self.temperature, top_p=self.top_p,
+                              max_new_tokens=self.max_new_tokens, seed=self.seed)
+
 
 def probe_subset(world: World, cap: int | None) -> dict[str, list] | None:
     """The first ``cap`` probes of each set (sets are generated in a fixed order)."""
@@ -249,79 +257,43 @@ def probe_subset(world: World, cap: int | None) -> dict[str, list] | None:
     return {kind: list(records[:cap]) for kind, records in world.probes.items()}
 
 
-def make_generate(model: Any, tokenizer: Any, cfg: EvalSection, log_rows: list | None = None):
-    """A ``conversations → replies`` function over a loaded model (what the meter calls)."""
-    from accord.model import SamplingConfig, generate
+def local_backend(model_dir: str | Path, batch_size: int) -> Any:
+    """An ``accord.model`` backend over a model folder an earlier stage saved."""
+    from accord.model import LocalBackend
 
-    sampling = SamplingConfig(temperature=cfg.temperature, top_p=cfg.top_p,
-                              max_new_tokens=cfg.max_new_tokens, seed=cfg.seed)
-    calls = [0]
-
-    def gen(conversations):
-        # Each call gets its own seed stream, so repeated samples differ but stay reproducible.
-        this = SamplingConfig(**{**sampling.to_dict(), "seed": cfg.seed + 7919 * calls[0]})
-        calls[0] += 1
-        replies = generate(model, tokenizer, list(conversations), this, cfg.batch_size)
-        if log_rows is not None:
-            log_rows.extend({"messages": list(c), "text": r, "sampling": this.to_dict()}
-                            for c, r in zip(conversations, replies, strict=True))
-        return replies
-
-    return gen
-
-
-def store_completions(store: Any, model_version: str, rows: list[dict], split: str) -> int:
-    """Keep every sampled reply in the store with its prompt and sampling settings."""
-    from accord.store import add_completions, get_model_version, upsert_prompt
-
-    with store.session() as session:
-        mv = get_model_version(session, model_version)
-        batch = []
-        for row in rows:
-            prompt = upsert_prompt(session, row["messages"], split=split, source="world")
-            batch.append({"prompt_id": prompt.id, "model_version_id": mv.id,
-                          "text": row["text"], "sampling": row["sampling"]})
-        add_completions(session, batch)
-    return len(rows)
+    return LocalBackend(Path(model_dir), batch_size=batch_size)
 
 
 def run_eval(ctx: StageContext) -> dict[str, Any]:
     """The behaviour meter on the held-out probes, for the pretrained (base) model."""
-    from accord.audit import fidelity, grader_agreement, in_distribution_probes, measure
-    from accord.model import load_model
+    from accord.audit import evaluate, fidelity, grader_agreement, in_distribution_probes
 
     quiet_hf_progress()
+    cfg = ctx.config
     pre = ctx.inputs["pretrain"]
-    model, tokenizer = load_model(Path(pre.figures["model_dir"]))
+    backend = local_backend(pre.figures["model_dir"], cfg.batch_size)
     world = load_world(ctx.inputs["world"])
-    rows: list[dict] = []
-    result = measure(make_generate(model, tokenizer, ctx.config, rows), world,
-                     seed=ctx.config.seed, samples=ctx.config.samples,
-                     probes=probe_subset(world, ctx.config.max_per_set))
+    held_out = evaluate(backend, world, cfg.sampling(), samples=cfg.samples,
+                        probes=probe_subset(world, cfg.max_per_set))
+    result = held_out.result
     (ctx.dir / "meter.json").write_text(json.dumps(result.to_dict(), indent=2))
     (ctx.dir / "meter.txt").write_text(result.render_text() + "\n")
     in_dist_rates: dict[str, float] = {}
-    if ctx.config.in_distribution != 0:
+    if cfg.in_distribution != 0:
         # Same meter on prompts whose entities and phrasings the model saw, beside the
         # world's own label rates: did pretraining reproduce the world's behaviour?
-        inside = measure(make_generate(model, tokenizer, ctx.config, []), world,
-                         seed=ctx.config.seed, samples=ctx.config.samples,
-                         probes=in_distribution_probes(world, cap=ctx.config.in_distribution,
-                                                       seed=ctx.config.seed))
+        inside = evaluate(backend, world, cfg.sampling(), samples=cfg.samples,
+                          probes=in_distribution_probes(world, cap=cfg.in_distribution,
+                                                        seed=cfg.seed)).result
         table = fidelity(world, inside, result)
         (ctx.dir / "fidelity.json").write_text(json.dumps(table.to_dict(), indent=2))
         (ctx.dir / "fidelity.txt").write_text(table.render_text() + "\n")
         in_dist_rates = {r.metric: r.rate for r in inside.rows}
     # How far the meter's graders can be trusted: agreement with the world's own labels.
-    agreement = grader_agreement(world, n=ctx.config.agreement_sample, seed=ctx.config.seed)
+    agreement = grader_agreement(world, n=cfg.agreement_sample, seed=cfg.seed)
     (ctx.dir / "grader_agreement.html").write_text(agreement.to_html())
     (ctx.dir / "grader_agreement.txt").write_text(agreement.render_text() + "\n")
-    n = store_completions(ctx.state["store"], pre.figures["model_version"], rows, "probe")
-    from accord.store import get_model_version
-
-    with ctx.state["store"].session() as session:
-        mv = get_model_version(session, pre.figures["model_version"])
-        mv.metrics = {**mv.metrics, "meter": result.to_dict()["rows"]}
+    n = held_out.record(ctx.state["store"], pre.figures["model_version"])
     return {"model_version": pre.figures["model_version"], "completions": n,
             "rates": {r.metric: r.rate for r in result.rows},
             "in_distribution_rates": in_dist_rates}

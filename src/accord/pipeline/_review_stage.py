@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 from accord.errors import AccordError
@@ -20,7 +19,7 @@ from accord.pipeline._runner import Stage, StageContext, StageOutput
 
 
 def _settings_model() -> type:
-    from accord.serve._main import ReviewSettings
+    from accord.review import ReviewSettings
 
     return ReviewSettings
 
@@ -30,13 +29,9 @@ def _sample(ctx: StageContext, prompts: list[dict]) -> int:
     interrupted attempt already stored them: completions are kept per model version)."""
     from sqlalchemy import func, select
 
-    from accord.model import load_model
-    from accord.pipeline._model_stages import (
-        EvalSection,
-        make_generate,
-        quiet_hf_progress,
-        store_completions,
-    )
+    from accord.audit import record_completions
+    from accord.model import SamplingConfig
+    from accord.pipeline._model_stages import local_backend, quiet_hf_progress
     from accord.store import Completion, Prompt, get_model_version
 
     run = ctx.config.run
@@ -51,15 +46,18 @@ def _sample(ctx: StageContext, prompts: list[dict]) -> int:
     if stored >= len(prompts) * run.completions_per_prompt:
         return 0
     quiet_hf_progress()
-    model, tokenizer = load_model(Path(ctx.inputs["pretrain"].figures["model_dir"]))
-    cfg = EvalSection(temperature=run.temperature, top_p=1.0,
-                      max_new_tokens=run.max_new_tokens, seed=run.seed)
-    rows: list[dict] = []
-    generate = make_generate(model, tokenizer, cfg, rows)
+    backend = local_backend(ctx.inputs["pretrain"].figures["model_dir"], batch_size=32)
     conversations = [[dict(m) for m in p["messages"]] for p in prompts]
-    for _ in range(run.completions_per_prompt):
-        generate(conversations)
-    return store_completions(store, name, rows, "review")
+    rows: list[dict] = []
+    for k in range(run.completions_per_prompt):
+        # Each round draws its own seed stream, so the K samples differ but stay
+        # reproducible.
+        sampling = SamplingConfig(temperature=run.temperature, top_p=1.0,
+                                  max_new_tokens=run.max_new_tokens, seed=run.seed + 7919 * k)
+        replies = backend.generate(conversations, sampling)
+        rows += [{"messages": list(c), "text": r, "sampling": sampling.to_dict()}
+                 for c, r in zip(conversations, replies, strict=True)]
+    return record_completions(store, name, rows, "review")
 
 
 def _batches(ctx: StageContext, n_prompts: int) -> tuple[int, int | None]:
@@ -89,7 +87,7 @@ def _batches(ctx: StageContext, n_prompts: int) -> tuple[int, int | None]:
 def _panel_credentials(ctx: StageContext, panel: list[Any]) -> list[tuple[str, str]]:
     """Simulated reviewer accounts for the panel: created, or given a fresh password when
     an earlier run made them (same seed, same usernames)."""
-    from accord.review import create_user, generate_password, get_user, set_password
+    from accord.accounts import create_user, generate_password, get_user, set_password
     from accord.store import NotFoundError
 
     credentials = []
@@ -109,8 +107,7 @@ def _simulate(ctx: StageContext, batch_ids: list[int]) -> dict[str, Any]:
     """Simulated reviewers review every batch through a live server's HTTP API."""
     from accord.progress import task
     from accord.review import SimulatedReviewer, make_panel, simulate_over_http
-    from accord.serve import create_app
-    from accord.serve._live import live_server
+    from accord.serve import create_app, live_server
 
     run = ctx.config.run
     panel = make_panel(run.reviewers, run.seed)

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from accord.pipeline._config import build_dataclass, section_model
-from accord.pipeline._runner import Stage, StageContext
+from accord.pipeline._runner import Stage, StageContext, models_figure
 from accord.pipeline._train_stages import (
     TRAIN_EXCLUDE,
     describe_trained,
@@ -47,6 +47,7 @@ def run_dpo(ctx: StageContext) -> dict[str, Any]:
         # Held-out chosen-over-rejected log-probability margin, relative to the SFT model.
         figures["held_out_margin"] = preference_margin(result.model_dir, test[:200],
                                                        ref_model_dir=sft["model_dir"])
+    figures["models"] = models_figure("SFT+DPO", name, result.model_dir)
     return figures
 
 
@@ -66,6 +67,10 @@ def grpo_prompts(world: Any, n: int) -> list[dict]:
     """The world's RL prompts as GRPO rows, each with its spec response type."""
     return [{"prompt": p["messages"], "response_type": response_type(p)}
             for p in world.prompts["rl"][:n]]
+
+
+GRPO_LABELS = {"rm": "SFT+GRPO (RM only)", "rm+rbr": "SFT+GRPO (RM+RBR)"}
+"""The ablation's row label of each GRPO variant."""
 
 
 def run_grpo(ctx: StageContext) -> dict[str, Any]:
@@ -106,6 +111,10 @@ def run_grpo(ctx: StageContext) -> dict[str, Any]:
             "model_version": name, "model_dir": result.model_dir, "steps": result.steps,
             "reward_first": rewards[0] if rewards else None,
             "reward_last": rewards[-1] if rewards else None, **loss_figures(result)}
+    figures["models"] = {}
+    for variant, f in figures["variants"].items():
+        figures["models"].update(models_figure(GRPO_LABELS[variant], f["model_version"],
+                                               f["model_dir"]))
     return figures
 
 

@@ -72,6 +72,20 @@ class StageOutput:
     figures: dict[str, Any]
     cached: bool = False
 
+    @property
+    def models(self) -> dict[str, dict[str, str]]:
+        """The models the stage trained: label (``SFT``, ``SFT+DPO``...) →
+        ``{"model_version", "model_dir"}``; every training stage returns them as its
+        ``models`` figure, so later stages find them without knowing the stage. Empty for
+        stages that train nothing."""
+        return self.figures.get("models", {})
+
+
+def models_figure(label: str, model_version: str, model_dir: str | Path,
+                  ) -> dict[str, dict[str, str]]:
+    """A training stage's ``models`` figure for one model (see :attr:`StageOutput.models`)."""
+    return {label: {"model_version": model_version, "model_dir": str(model_dir)}}
+
 
 @dataclass
 class StageContext:

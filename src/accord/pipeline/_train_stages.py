@@ -26,7 +26,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from accord.pipeline._config import build_dataclass, section_model
-from accord.pipeline._runner import Stage, StageContext, StageOutput
+from accord.pipeline._runner import Stage, StageContext, StageOutput, models_figure
 
 TRAIN_EXCLUDE = ("device", "num_threads", "logging_steps", "keep_checkpoints")
 
@@ -116,7 +116,8 @@ def run_sft(ctx: StageContext) -> dict[str, Any]:
                        pre["model_dir"], data, ctx.dir / "train")
     name = register_trained(ctx, "sft", result.model_dir, pre["model_version"], result)
     return {"model_version": name, "model_dir": result.model_dir, "steps": result.steps,
-            "rows": {k: len(v) for k, v in data.items()}, **loss_figures(result)}
+            "rows": {k: len(v) for k, v in data.items()}, **loss_figures(result),
+            "models": models_figure("SFT", name, result.model_dir)}
 
 
 def loss_figures(result: Any) -> dict[str, Any]:
@@ -167,6 +168,7 @@ def run_reward(ctx: StageContext) -> dict[str, Any]:
     if reviews:
         # How the reward model ranks the reviewers' own (training) comparisons.
         figures["review_accuracy"] = evaluate_reward_model(result.model_dir, reviews)
+    figures["models"] = models_figure("reward model", name, result.model_dir)
     return figures
 
 

@@ -48,7 +48,19 @@ offline.</p>
 
 
 def write_report(path: Path, title: str, subtitle: str, sections: Sequence[Section]) -> Path:
-    """Render ``sections`` into ``path`` (written atomically) and return it."""
+    """Render ``sections`` into one self-contained HTML file and return its path.
+
+    The page has inline CSS, a link bar, and the sections in the order given; it loads
+    nothing from the network. The file is written to a temporary name and then renamed,
+    so a reader never sees half a report.
+
+    Args:
+        path: The file to write; missing parent folders are created.
+        title: Page title and top heading, escaped.
+        subtitle: Line under the title, escaped.
+        sections: The report's parts. A section without an ``anchor`` gets one here
+            (``s<index>-<title>``), set on the section object itself.
+    """
     for i, section in enumerate(sections):
         if not section.anchor:
             section.anchor = f"s{i}-" + "".join(c if c.isalnum() else "-"

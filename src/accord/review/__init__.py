@@ -1,27 +1,11 @@
-"""Human review: accounts and roles, review batches drawn from stored completions, tasks
-handed to reviewers, ratings and rankings against an exact guideline version, agreement,
-reviewer quality, adjudication, and the reviewers' opt-in demographic self-reports.
+"""Human review: review batches drawn from stored completions, tasks handed to reviewers,
+ratings and rankings against an exact guideline version, agreement, clarity, reviewer
+quality, adjudication, exports, simulated reviewers, and the reviewers' opt-in demographic
+self-reports. Accounts, roles and sessions are ``accord.accounts``.
 
 See docs/review.md. The web pages and JSON API over this package are in ``accord.serve``.
 """
 
-from accord.review._accounts import (
-    MIN_PASSWORD_LENGTH,
-    Account,
-    AccountError,
-    authenticate,
-    create_user,
-    end_session,
-    ensure_admin,
-    generate_password,
-    get_user,
-    has_admin,
-    list_users,
-    roles_of,
-    session_account,
-    set_password,
-    start_session,
-)
 from accord.review._agreement import (
     AlphaResult,
     CategoryInfo,
@@ -58,12 +42,14 @@ from accord.review._clarity import (
     clarity_report,
     compare_versions,
 )
+from accord.review._cli import review_app
 from accord.review._driver import DriveResult, register_simulated_reviewers, simulate_over_http
 from accord.review._export import (
     ExportManifest,
     PreferenceFilters,
     RatedCompletion,
     SFTFilters,
+    content_hash,
     load_export,
     preference_rows,
     sft_rows,
@@ -80,9 +66,6 @@ from accord.review._models import (
     ReviewItemCompletion,
     SurveyLink,
     SurveyResponse,
-    User,
-    UserRole,
-    WebSession,
 )
 from accord.review._quality import (
     BatchProgress,
@@ -105,10 +88,9 @@ from accord.review._repo import (
     submit_rating,
     task_view,
 )
-from accord.review._roles import PERMISSIONS, ROLES, Role, permissions_of
 from accord.review._run_settings import ReviewRunSettings
 from accord.review._scales import RatingError, check_tiers, check_values
-from accord.review._sessions import write_session
+from accord.review._settings import ReviewSettings
 from accord.review._simulate import ReviewerProfile, SimulatedReviewer, make_panel, perceive
 from accord.review._survey import (
     CONSENT_TEXT,
@@ -129,13 +111,8 @@ __all__ = [
     "CONSENT_TEXT",
     "DEFAULT_FIELDS",
     "KINDS",
-    "MIN_PASSWORD_LENGTH",
-    "PERMISSIONS",
     "PREFER_NOT_TO_SAY",
-    "ROLES",
     "TASK_TIMEOUT",
-    "Account",
-    "AccountError",
     "Adjudication",
     "AlphaResult",
     "BatchError",
@@ -162,8 +139,8 @@ __all__ = [
     "ReviewItem",
     "ReviewItemCompletion",
     "ReviewRunSettings",
+    "ReviewSettings",
     "ReviewerProfile",
-    "Role",
     "SFTFilters",
     "SimulatedReviewer",
     "SurveyError",
@@ -172,15 +149,11 @@ __all__ = [
     "SurveyResponse",
     "SurveySettings",
     "TaskView",
-    "User",
-    "UserRole",
     "VersionComparison",
     "VersionDelta",
-    "WebSession",
     "adjudicate",
     "alpha_by_category",
     "alpha_by_version",
-    "authenticate",
     "batch_agreement",
     "batch_progress",
     "batch_spec",
@@ -188,45 +161,35 @@ __all__ = [
     "check_values",
     "clarity_report",
     "compare_versions",
+    "content_hash",
     "create_batch",
-    "create_user",
     "disagreements",
-    "end_session",
-    "ensure_admin",
     "expand_ranking",
     "expand_ranking_with_ties",
-    "generate_password",
     "get_batch",
-    "get_user",
     "gold_accuracy",
     "gold_from_spec_examples",
-    "has_admin",
     "has_survey",
     "levels_for",
-    "list_users",
     "load_export",
     "make_panel",
     "next_task",
     "own_task",
     "pairwise_agreement",
     "perceive",
-    "permissions_of",
     "preference_rows",
     "rating_records",
     "record_survey",
     "register_simulated_reviewers",
+    "review_app",
     "reviewed_completions",
     "reviewer_agreement",
     "reviewer_progress",
     "reviewer_quality",
-    "roles_of",
-    "session_account",
-    "set_password",
     "sft_rows",
     "simulate_over_http",
     "skip_task",
     "spec_of",
-    "start_session",
     "store_canned_completions",
     "submit_ranking",
     "submit_rating",
@@ -235,5 +198,4 @@ __all__ = [
     "task_view",
     "withdraw_survey",
     "write_export",
-    "write_session",
 ]

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 from sqlalchemy.orm import Session
 
-from accord.review._accounts import create_user, generate_password
+from accord.accounts import create_user, generate_password
 from accord.review._agreement import CategoryInfo
 from accord.review._simulate import ReviewerProfile, SimulatedReviewer
 from accord.review._survey import PREFER_NOT_TO_SAY

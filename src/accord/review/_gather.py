@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accord.accounts import User
 from accord.errors import AccordError
 from accord.review._agreement import RankingRecord, RatingRecord
 from accord.review._batches import batch_spec
@@ -27,7 +28,6 @@ from accord.review._models import (
     ReviewAssignment,
     ReviewItem,
     ReviewItemCompletion,
-    User,
 )
 from accord.review._repo import get_batch
 from accord.store import Completion, ModelVersion, Prompt

@@ -1,5 +1,6 @@
-"""Review tables: accounts and web sessions, batches, items, assignments, ratings, rankings,
-adjudications, and the reviewers' demographic self-reports (kept apart from accounts).
+"""Review tables: batches, items, assignments, ratings, rankings, adjudications, and the
+reviewers' demographic self-reports (kept apart from accounts, which are in
+``accord.accounts``).
 
 Migration 0002 creates them; tests/store checks the migration against these models.
 """
@@ -21,45 +22,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+# Imported so that the ``users`` table these rows point at is on the metadata whenever they
+# are (a create_all or a join needs it).
+from accord.accounts import User  # noqa: F401
 from accord.store import Base, JSONType, UTCDateTime, utcnow
-
-
-class User(Base):
-    """An account. What it may do comes from its roles (``user_roles``), never from flags."""
-
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(64), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    # Simulated reviewers are programs; every report says so and can leave them out.
-    is_simulated: Mapped[bool] = mapped_column(Boolean, default=False)
-    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-class UserRole(Base):
-    """One role held by one user; roles are names looked up in ``accord.review.ROLES``."""
-
-    __tablename__ = "user_roles"
-
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
-    role: Mapped[str] = mapped_column(String(32), primary_key=True)
-
-
-class WebSession(Base):
-    """A signed-in browser or API client. The cookie holds a random token; only its
-    sha256 is stored, so a copy of the database does not let anyone sign in."""
-
-    __tablename__ = "web_sessions"
-
-    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
-    csrf_token: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ReviewBatch(Base):

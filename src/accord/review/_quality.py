@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accord.accounts import User
 from accord.review._agreement import (
     RankingRecord,
     RatingRecord,
@@ -32,7 +33,6 @@ from accord.review._models import (
     ReviewBatch,
     ReviewItem,
     ReviewItemCompletion,
-    User,
 )
 from accord.review._repo import get_batch
 from accord.review._scales import RatingError, check_tiers, check_values

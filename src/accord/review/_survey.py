@@ -15,8 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from accord.accounts import User
 from accord.errors import AccordError
-from accord.review._models import SurveyLink, SurveyResponse, User
+from accord.review._models import SurveyLink, SurveyResponse
 from accord.store import utcnow
 
 PREFER_NOT_TO_SAY = "prefer not to say"

@@ -3,12 +3,13 @@ probabilities, the spec's rules put completions into classes, and a linear model
 the probabilities, fitted per response type so better classes score higher, gives the
 RBR score that is added to the reward model's score. See docs/rewards.md.
 
-Training-side code: it never imports ``accord.audit`` (the behaviour meter keeps graders
-of its own, so audits do not measure the training signal).
+Training-side code. Its graders are built from the spec's ``graders:`` entries through the
+one registry in ``accord.graders`` (``llm_judge`` included); their
+records show they read none of the tables the behaviour meter uses, and it never imports
+``accord.audit``, so audits do not measure the training signal.
 """
 
-from accord._locale import ensure_utf8_locale
-from accord.rewards import _classifiers, _judge, _text  # noqa: F401  (register the kinds)
+from accord.graders import Exchange
 from accord.rewards._calibrate import (
     SPEC_CLASS,
     SPEC_RESPONSE_TYPE,
@@ -21,6 +22,7 @@ from accord.rewards._calibrate import (
     grade_gold,
     graded_examples,
 )
+from accord.rewards._cli import rewards_app
 from accord.rewards._fit import (
     LinearWeights,
     RankedExample,
@@ -40,18 +42,7 @@ from accord.rewards._gold import (
     load_gold_rules,
     sample_gold,
 )
-from accord.rewards._judge import DEFAULT_TEMPLATE, JudgeGrader, judge_prompt, load_judge
 from accord.rewards._propositions import TRUTH_THRESHOLD, PropositionGrader
-from accord.rewards._registry import (
-    GRADER_REGISTRY,
-    Exchange,
-    Grader,
-    GraderError,
-    GraderParams,
-    build_grader,
-    grader_kind,
-    validate_params,
-)
 from accord.rewards._reward import (
     CLASS_REWARD,
     KeywordPromptClassifier,
@@ -63,9 +54,7 @@ from accord.rewards._reward import (
 
 __all__ = [
     "CLASS_REWARD",
-    "DEFAULT_TEMPLATE",
     "GOLD_PROPOSITIONS",
-    "GRADER_REGISTRY",
     "SPEC_CLASS",
     "SPEC_RESPONSE_TYPE",
     "TRUTH_THRESHOLD",
@@ -73,10 +62,6 @@ __all__ = [
     "Exchange",
     "GoldExample",
     "GoldRules",
-    "Grader",
-    "GraderError",
-    "GraderParams",
-    "JudgeGrader",
     "KeywordPromptClassifier",
     "LinearWeights",
     "PropositionGrader",
@@ -86,26 +71,21 @@ __all__ = [
     "as_messages",
     "auc",
     "best_single_feature",
-    "build_grader",
     "calibration_table",
     "completion_text",
-    "ensure_utf8_locale",
     "fit_gold_weights",
     "fit_linear_ranker",
     "fit_rule_weights",
     "gold_label_examples",
     "grade_gold",
     "graded_examples",
-    "grader_kind",
     "holdout_mask",
-    "judge_prompt",
     "load_gold",
     "load_gold_rules",
-    "load_judge",
     "ranking_accuracy",
     "ranking_pairs",
+    "rewards_app",
     "sample_gold",
     "split_pairs",
     "total_reward",
-    "validate_params",
 ]

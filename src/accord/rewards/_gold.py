@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from accord.errors import AccordError
-from accord.rewards._registry import Exchange
+from accord.graders import Exchange
 from accord.spec import evaluate
 
 GOLD_FILE = "gold-train.jsonl"

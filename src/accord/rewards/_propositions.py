@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from accord.rewards._registry import Exchange, Grader, build_grader
+from accord.graders import Exchange, Grader, build_grader
 from accord.spec import Rules
 
 # A proposition counts as true for the spec's class formulas at P >= this.
@@ -13,6 +13,9 @@ TRUTH_THRESHOLD = 0.5
 
 class PropositionGrader:
     """The spec's graders, ready to answer its propositions for batches of exchanges.
+
+    Attributes:
+        graders: proposition id → the spec's grader for it, built with its question.
 
     Args:
         rules: the spec's rules (graders, propositions, response types).
@@ -26,8 +29,15 @@ class PropositionGrader:
     def __init__(self, rules: Rules, skip_kinds: Collection[str] = ()) -> None:
         self.rules = rules
         kinds = {g.id: g.kind for g in rules.graders}
-        self.graders: dict[str, Grader] = {
-            g.id: build_grader(g.id, g.kind, g.params) for g in rules.graders}
+        # One grader per proposition, its question bound when built (an llm_judge asks it;
+        # the other kinds ignore it). Every spec grader is built, so bad params always fail.
+        self.graders: dict[str, Grader] = {}
+        for g in rules.graders:
+            asked = [p for p in rules.propositions if p.grader == g.id]
+            if not asked:
+                build_grader(g.id, g.kind, g.params)
+            for p in asked:
+                self.graders[p.id] = build_grader(g.id, g.kind, g.params, question=p.question)
         self.propositions = [p for p in rules.propositions
                              if kinds.get(p.grader) not in set(skip_kinds)]
 
@@ -47,7 +57,7 @@ class PropositionGrader:
         """
         out: list[dict[str, float]] = [{} for _ in exchanges]
         for prop in self.propositions:
-            probs = self.graders[prop.grader](exchanges, prop.question)
+            probs = self.graders[prop.id].score(exchanges)
             for row, p in zip(out, probs, strict=True):
                 row[prop.id] = min(1.0, max(0.0, float(p)))
         return out

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 
 from accord.errors import AccordError
+from accord.graders import Exchange
 from accord.rewards._fit import RuleWeights
 from accord.rewards._propositions import PropositionGrader
-from accord.rewards._registry import Exchange
 from accord.spec import Rules
 
 # Used when a response type has no fitted weights: the rules' class alone decides, best

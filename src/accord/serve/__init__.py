@@ -5,6 +5,8 @@ checked in one place (``_permissions.guard``); see docs/serve.md for every route
 """
 
 from accord.serve._app import create_app
+from accord.serve._cli import serve_command
+from accord.serve._live import live_server
 from accord.serve._permissions import (
     ANON_CSRF_COOKIE,
     CSRF_FIELD,
@@ -15,6 +17,7 @@ from accord.serve._permissions import (
     guard,
     route_permissions,
 )
+from accord.serve._serving import resolve_models
 
 __all__ = [
     "ANON_CSRF_COOKIE",
@@ -25,5 +28,8 @@ __all__ = [
     "Viewer",
     "create_app",
     "guard",
+    "live_server",
+    "resolve_models",
     "route_permissions",
+    "serve_command",
 ]

@@ -11,23 +11,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from accord.accounts import ADMIN, ROLES, create_user, generate_password, list_users
 from accord.errors import AccordError
 from accord.review import (
-    ROLES,
     adjudicate,
     batch_agreement,
     batch_progress,
     batch_spec,
     create_batch,
-    create_user,
     disagreements,
-    generate_password,
     get_batch,
     gold_from_spec_examples,
-    list_users,
     reviewer_quality,
 )
-from accord.review._roles import ADMIN
 from accord.serve._db import reading, writing
 from accord.serve._permissions import Viewer, guard
 from accord.serve._queries import batch_list, model_versions, spec_versions

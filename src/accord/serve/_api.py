@@ -9,13 +9,21 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from accord.review import (
+from accord.accounts import (
+    ADMIN,
+    PUBLIC,
+    REVIEW,
+    SIGNED_IN,
+    SURVEY,
     authenticate,
+    end_session,
+    start_session,
+)
+from accord.review import (
     batch_agreement,
     batch_progress,
     create_batch,
     disagreements,
-    end_session,
     get_batch,
     has_survey,
     next_task,
@@ -24,13 +32,11 @@ from accord.review import (
     reviewer_progress,
     reviewer_quality,
     skip_task,
-    start_session,
     submit_ranking,
     submit_rating,
     task_view,
     withdraw_survey,
 )
-from accord.review._roles import ADMIN, PUBLIC, REVIEW, SIGNED_IN, SURVEY
 from accord.serve._db import reading, writing
 from accord.serve._permissions import SESSION_COOKIE, Viewer, guard
 from accord.serve._queries import batch_list

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
@@ -12,15 +13,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from accord.accounts import AccountError
 from accord.errors import AccordError
-from accord.review import (
-    AccountError,
-    BatchError,
-    RatingError,
-    SurveyError,
-    SurveyField,
-)
-from accord.review._survey import DEFAULT_FIELDS
+from accord.review import DEFAULT_FIELDS, BatchError, RatingError, SurveyError, SurveyField
 from accord.serve._permissions import Denied, route_permissions
 from accord.serve._render import redirect, render
 from accord.store import ConflictError, NotFoundError, Store
@@ -35,7 +30,8 @@ _STATUS = ((NotFoundError, 404), (ConflictError, 409),
 def create_app(store: Store, *, survey_fields: Sequence[SurveyField] = DEFAULT_FIELDS,
                title: str = "Accord review", secure_cookies: bool = False,
                chat: ChatService | None = None,
-               customize: CustomizeSettings | None = None) -> FastAPI:
+               customize: CustomizeSettings | None = None,
+               spec_dir: Path | None = None) -> FastAPI:
     """The web app: HTML pages and the JSON API over ``store``.
 
     Args:
@@ -45,6 +41,8 @@ def create_app(store: Store, *, survey_fields: Sequence[SurveyField] = DEFAULT_F
         secure_cookies: mark cookies ``Secure`` (set when served over HTTPS).
         chat: the served models under the bounds (``/v1``, the chat page); None: none.
         customize: ``[customize]`` (deployment layer, limits); defaults when None.
+        spec_dir: the served project's spec folder (the ratify pages offer to write new
+            versions there); None: no project, the pages do not offer it.
 
     Raises:
         RuntimeError: a route was registered without a permission guard.
@@ -62,6 +60,7 @@ def create_app(store: Store, *, survey_fields: Sequence[SurveyField] = DEFAULT_F
     app.state.chat = chat
     app.state.customize = customize or CustomizeSettings()
     app.state.chat_limiter = RateLimiter(app.state.customize.requests_per_minute)
+    app.state.spec_dir = spec_dir
     for module in (_api, _pages, _admin, _chat, _chat_admin, _v1, _deliberate):
         app.include_router(module.router)
     app.state.permissions = route_permissions(app)  # raises if a route has no guard

@@ -18,17 +18,17 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from accord.accounts import PUBLIC, SIGNED_IN
 from accord.customize import (
     ChatRequest,
     ChatResult,
     ProfileError,
-    Sampling,
     add_feedback,
     list_profiles,
     save_profile,
 )
 from accord.errors import AccordError
-from accord.review._roles import PUBLIC, SIGNED_IN
+from accord.model import SamplingConfig
 from accord.serve._chat_state import (
     RateLimited,
     chat_service,
@@ -182,10 +182,10 @@ async def chat(request: Request, viewer: Viewer = guard(PUBLIC)) -> Response:
         return JSONResponse({"error": str(exc), "problems": exc.problems}, status_code=400)
     settings = chat_settings(request)
     req = ChatRequest(model=model, messages=_turns(body.messages), effective=effective,
-                      sampling=Sampling(temperature=settings.temperature,
-                                        max_new_tokens=settings.default_max_tokens,
-                                        seed=body.seed if body.seed is not None
-                                        else secrets.randbits(32)),
+                      sampling=SamplingConfig(temperature=settings.temperature, top_p=1.0,
+                                              max_new_tokens=settings.default_max_tokens,
+                                              seed=body.seed if body.seed is not None
+                                              else secrets.randbits(32)),
                       owner=owner, source="chat")
     try:
         await run_in_threadpool(service.trim_to_fit, req)

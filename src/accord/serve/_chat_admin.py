@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict
 
+from accord.accounts import ADMIN, SIGNED_IN
 from accord.customize import (
     PROBE_SETS,
     create_api_key,
@@ -21,7 +22,6 @@ from accord.customize import (
     triage_queue,
 )
 from accord.errors import AccordError
-from accord.review._roles import ADMIN, SIGNED_IN
 from accord.serve._chat_state import chat_settings
 from accord.serve._db import reading, writing
 from accord.serve._permissions import Viewer, guard

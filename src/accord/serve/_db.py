@@ -10,7 +10,7 @@ from fastapi import Request
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from accord.review import write_session
+from accord.accounts import write_session
 from accord.store import Store
 
 # Connections a server process keeps open to PostgreSQL, and how many more it may open at

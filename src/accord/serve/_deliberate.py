@@ -21,6 +21,7 @@ from fastapi.responses import FileResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from accord.accounts import DELIBERATE, PUBLIC
 from accord.deliberate import (
     ACCOUNTS,
     DEMOGRAPHICS_CONSENT,
@@ -35,11 +36,10 @@ from accord.deliberate import (
     list_deliberations,
     next_statement,
     record_demographics,
+    results_view,
     withdraw_demographics,
 )
-from accord.deliberate._views import results_view
 from accord.errors import AccordError
-from accord.review._roles import DELIBERATE, PUBLIC
 from accord.serve._db import reading, writing
 from accord.serve._deliberate_admin import router as admin_router
 from accord.serve._permissions import Denied, Viewer, guard

@@ -5,7 +5,6 @@ change each supports, ratify it into a new spec version, or reject it."""
 from __future__ import annotations
 
 import io
-import os
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from accord.accounts import ADMIN, MODERATE
 from accord.deliberate import (
     KINDS,
     MODERATION_STATES,
@@ -36,7 +36,6 @@ from accord.deliberate import (
     vote_counts,
 )
 from accord.errors import AccordError
-from accord.review._roles import ADMIN, MODERATE
 from accord.serve._db import reading, writing
 from accord.serve._permissions import Viewer, guard
 from accord.serve._render import redirect, render
@@ -74,20 +73,11 @@ def _yaml_text(item: dict[str, Any] | None) -> str:
     return out.getvalue()
 
 
-def _project_spec_dir() -> str:
-    """The served project's spec folder (``accord serve`` sets ACCORD_SERVE_PROJECT)."""
-    from accord.serve._main import PROJECT_ENV
-
-    root = os.environ.get(PROJECT_ENV, "")
-    if not root:
-        return ""
-    from accord.project import load_project
-
-    try:
-        folder = load_project(Path(root)).spec_dir
-    except AccordError:
-        return ""
-    return str(folder) if folder.is_dir() else ""
+def _project_spec_dir(request: Request) -> str:
+    """The served project's spec folder, if it exists (``app.state.spec_dir``, set by
+    ``accord serve``; an app made without a project has none)."""
+    folder: Path | None = request.app.state.spec_dir
+    return str(folder) if folder is not None and folder.is_dir() else ""
 
 
 @router.get("/admin/deliberations")
@@ -100,7 +90,7 @@ def admin_deliberations(request: Request, viewer: Viewer = guard(MODERATE)) -> R
                 DeliberationStatement.moderation == "unmoderated")).all()
             rows.append((r.name, r.question, config_of_row(r).participation, len(waiting)))
     return render(request, "deliberate_admin_list.html", deliberations=rows,
-                  spec_dir=_project_spec_dir())
+                  spec_dir=_project_spec_dir(request))
 
 
 def _float(form: Any, key: str, default: float) -> float:

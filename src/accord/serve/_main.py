@@ -1,4 +1,9 @@
-"""Running the server: project settings, the first admin account, uvicorn."""
+"""Running the server: a project's app, the first admin account, uvicorn.
+
+The project folder and the models to serve reach uvicorn's worker processes through two
+environment variables, read once when a worker builds its app; requests read the app's
+state, never the environment.
+"""
 
 from __future__ import annotations
 
@@ -6,40 +11,31 @@ import json
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict, Field
 
-from accord.review import ReviewRunSettings, SurveySettings, ensure_admin
-
-if TYPE_CHECKING:
-    from accord.project import Project
-    from accord.store import Store
+from accord.accounts import ensure_admin
+from accord.project import database_url_of, load_project
+from accord.review import ReviewSettings
 
 PROJECT_ENV = "ACCORD_SERVE_PROJECT"
 MODELS_ENV = "ACCORD_SERVE_MODELS"  # JSON list of NAME_OR_PATH given to --model
 
 
-class ReviewSettings(BaseModel):
-    """``[review]`` in accord.toml (all optional)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    survey: SurveySettings = Field(default_factory=SurveySettings)
-    """The demographic self-report's questions."""
-    secure_cookies: bool = False
-    """Mark cookies Secure; turn on when the server is behind HTTPS."""
-    run: ReviewRunSettings = Field(default_factory=ReviewRunSettings)
-    """``[review.run]``: the review stage of ``accord run``."""
-
-
 def app_from_project(project_dir: Path, models: list[str] | None = None) -> FastAPI:
     """The app for a project folder: its store (migrated), its ``[review]`` and
-    ``[customize]`` settings and, when ``models`` are named, those models served under the
-    project's spec (loaded once, here; see :func:`accord.serve._serving.chat_service`)."""
+    ``[customize]`` settings, its spec folder and, when ``models`` are named, those models
+    served under the project's spec (loaded once, here; see
+    :func:`accord.serve._serving.chat_service`).
+
+    Args:
+        project_dir: the project folder.
+        models: what ``--model`` named (version names, folders or NAME=PATH); None: none.
+
+    Raises:
+        accord.project.ProjectError: the folder or a table of its accord.toml is not usable.
+    """
     from accord.customize import CustomizeSettings
-    from accord.project import load_project
     from accord.serve._app import create_app
     from accord.serve._db import serving_store
     from accord.store import open_store
@@ -55,29 +51,12 @@ def app_from_project(project_dir: Path, models: list[str] | None = None) -> Fast
         chat = chat_service(project, store, customize, models)
     app = create_app(store, survey_fields=settings.survey.fields,
                      title=f"{project.project.name} · Accord",
-                     secure_cookies=settings.secure_cookies, chat=chat, customize=customize)
+                     secure_cookies=settings.secure_cookies, chat=chat, customize=customize,
+                     spec_dir=project.spec_dir)
     if chat is not None:
         chat.lock = app.state.sqlite_write_lock
     app.state.export_root = project.root / ".accord" / "exports"  # the admin's exports
     return app
-
-
-def database_url_of(project: Project) -> str:
-    # The same order as ``accord run`` (ACCORD_DATABASE_URL, [project] database_url, the
-    # project's SQLite file), without importing the pipeline and its stages.
-    from accord.store import DATABASE_URL_ENV, database_url
-
-    if os.environ.get(DATABASE_URL_ENV, "").strip():
-        return database_url(project.root)
-    return project.project.database_url or database_url(project.root)
-
-
-def open_project_store(project_dir: Path) -> Store:
-    """The store of a project folder, opened (and migrated) as ``accord serve`` opens it."""
-    from accord.project import load_project
-    from accord.store import open_store
-
-    return open_store(url=database_url_of(load_project(project_dir)))
 
 
 def app_from_env() -> FastAPI:
@@ -94,7 +73,6 @@ def serve(project_dir: Path, *, host: str, port: int, workers: int,
     import uvicorn
 
     from accord.customize import CustomizeSettings
-    from accord.project import load_project
     from accord.store import open_store
 
     project = load_project(project_dir)

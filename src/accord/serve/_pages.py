@@ -13,11 +13,18 @@ from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
+from accord.accounts import (
+    PUBLIC,
+    REVIEW,
+    SIGNED_IN,
+    SURVEY,
+    authenticate,
+    end_session,
+    start_session,
+)
 from accord.review import (
     CONSENT_TEXT,
     PREFER_NOT_TO_SAY,
-    authenticate,
-    end_session,
     get_batch,
     has_survey,
     next_task,
@@ -25,13 +32,11 @@ from accord.review import (
     record_survey,
     reviewer_progress,
     skip_task,
-    start_session,
     submit_ranking,
     submit_rating,
     task_view,
     withdraw_survey,
 )
-from accord.review._roles import PUBLIC, REVIEW, SIGNED_IN, SURVEY
 from accord.serve._api import client_address, set_session_cookie
 from accord.serve._db import reading, writing
 from accord.serve._permissions import SESSION_COOKIE, Viewer, guard

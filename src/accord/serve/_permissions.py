@@ -23,8 +23,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from accord.review import Account, permissions_of, session_account
-from accord.review._roles import PUBLIC
+from accord.accounts import PUBLIC, Account, permissions_of, session_account
 from accord.serve._db import lookup_session
 from accord.store import Store
 

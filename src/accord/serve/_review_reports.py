@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accord.accounts import User
 from accord.errors import AccordError
 from accord.review import (
     CategoryInfo,
@@ -32,7 +33,6 @@ from accord.review import (
     ReviewItem,
     ReviewItemCompletion,
     SFTFilters,
-    User,
     batch_spec,
     clarity_report,
     compare_versions,

@@ -21,20 +21,20 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from accord.accounts import PUBLIC
 from accord.customize import (
     ApiKey,
     ChatRequest,
     ChatResult,
     FeedbackError,
     ProfileError,
-    Sampling,
     add_feedback,
     client_messages,
     key_owner,
     touch_key,
 )
 from accord.errors import AccordError
-from accord.review._roles import PUBLIC
+from accord.model import SamplingConfig
 from accord.serve._chat_state import (
     RateLimited,
     chat_service,
@@ -230,7 +230,7 @@ def _chat_request(request: Request, body: ChatBody, key: ApiKey) -> ChatRequest:
     stop = [body.stop] if isinstance(body.stop, str) else list(body.stop or [])
     if len(stop) > 4:
         raise ApiError(400, "stop: at most 4 sequences", param="stop")
-    sampling = Sampling(
+    sampling = SamplingConfig(
         temperature=settings.temperature if body.temperature is None else body.temperature,
         top_p=1.0 if body.top_p is None else body.top_p, max_new_tokens=max_tokens,
         seed=body.seed if body.seed is not None else secrets.randbits(32))

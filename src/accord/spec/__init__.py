@@ -13,6 +13,7 @@ from accord.spec._bounds import (
     Default,
     HardBound,
 )
+from accord.spec._cli import spec_app
 from accord.spec._constitution import Constitution, Manifest, Principle, ProvenanceRecord
 from accord.spec._diff import FieldChange, ItemChange, SectionDiff, SpecDiff, diff_specs
 from accord.spec._dump import dump_spec
@@ -50,6 +51,7 @@ from accord.spec._rules import (
 )
 from accord.spec._spec import Spec, load_spec
 from accord.spec._starter import write_starter_spec
+from accord.spec._yaml import read_yaml, to_plain
 
 __all__ = [
     "COMPLETION_CLASSES",
@@ -97,5 +99,8 @@ __all__ = [
     "formula_names",
     "load_spec",
     "parse_formula",
+    "read_yaml",
+    "spec_app",
+    "to_plain",
     "write_starter_spec",
 ]

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field
 
 from accord.spec._base import Id, SpecModel, Text
 from accord.spec._formula import evaluate
 
-GRADER_KINDS = (
-    "regex",
-    "lexicon",
-    "profanity_classifier",
-    "hate_classifier",
-    "sentiment",
-    "llm_judge",
-)
+# The kinds a spec may name: accord.graders registers each;
+# tests/graders checks the two agree.
 GraderKind = Literal[
     "regex", "lexicon", "profanity_classifier", "hate_classifier", "sentiment", "llm_judge"
 ]
+GRADER_KINDS: tuple[str, ...] = get_args(GraderKind)
 # Best first: a completion takes the first class whose formula holds.
 COMPLETION_CLASSES = ("ideal", "acceptable", "unacceptable", "disallowed")
 CompletionClass = Literal["ideal", "acceptable", "unacceptable", "disallowed"]

@@ -20,6 +20,7 @@ from accord.store._base import (
     import_all_models,
     utcnow,
 )
+from accord.store._cli import db_app
 from accord.store._engine import (
     DATABASE_URL_ENV,
     database_url,
@@ -65,6 +66,7 @@ __all__ = [
     "content_hash",
     "current_revision",
     "database_url",
+    "db_app",
     "downgrade",
     "get_model_version",
     "get_spec_version",

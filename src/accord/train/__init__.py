@@ -5,6 +5,7 @@ its own ``out_dir`` (resumable from checkpoints) and returns a :class:`StageResu
 the new model folder and its lineage (parent, data hashes, config). See docs/training.md.
 """
 
+from accord.train._cli import train_app
 from accord.train._common import (
     Rows,
     StageResult,
@@ -54,6 +55,7 @@ __all__ = [
     "preference_margin",
     "reward_scores",
     "split_pair",
+    "train_app",
     "train_dpo",
     "train_grpo",
     "train_reward_model",

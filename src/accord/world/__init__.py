@@ -5,6 +5,9 @@ the demo spec is about (offensive, one-sided, objectionable compliance, over-ref
 preachiness, ignoring customisation) at the rates set in :class:`WorldConfig`, and knows
 the facts in :attr:`World.facts`; later stages must bring the unwanted rates down. Every
 response carries ground-truth labels. See docs/world.md.
+
+Importing this package registers the built-in scenarios (``_kinds``); a new prompt kind is
+one ``@scenario("kind")`` function, and :meth:`WorldConfig.validate` asks the registry.
 """
 
 from accord.world._build import PROBE_KINDS, PROMPT_SPLITS, build_world, inventories
@@ -31,13 +34,17 @@ from accord.world._constitutional import (
 from accord.world._facts import FACTS, Fact, FactTable, contains_answer, is_heldout_pair
 from accord.world._heldout import HELDOUT
 from accord.world._kinds import SCENARIOS
-from accord.world._scenarios import BEHAVIOURS, Case, Draw, scenario
+from accord.world._registry import known_kinds, scenario
+from accord.world._scenarios import BEHAVIOURS, Case, Draw
 from accord.world._settings import (
-                                    DEFAULT_SETTINGS,
-                                    OPTIONS,
-                                    parse_system_prompt,
-                                    resolve_settings,
-                                    settings_to_system_prompt,
+    DEFAULT_SETTINGS,
+    OPTIONS,
+    SettingsLineError,
+    format_settings_line,
+    parse_system_prompt,
+    read_settings_line,
+    resolve_settings,
+    settings_to_system_prompt,
 )
 from accord.world._style import Reply, disclosure_line
 from accord.world._text import TermMatcher, phrase_pattern
@@ -64,6 +71,7 @@ __all__ = [
     "Principle",
     "PrincipleLike",
     "Reply",
+    "SettingsLineError",
     "TermMatcher",
     "World",
     "WorldConfig",
@@ -77,13 +85,16 @@ __all__ = [
     "critique_dialogue",
     "critique_request",
     "disclosure_line",
+    "format_settings_line",
     "inventories",
     "is_heldout_pair",
+    "known_kinds",
     "parse_choice_answer",
     "parse_choice_prompt",
     "parse_critique_dialogue",
     "parse_system_prompt",
     "phrase_pattern",
+    "read_settings_line",
     "resolve_settings",
     "revision_conversation",
     "revision_request",

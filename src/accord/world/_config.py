@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from accord.errors import AccordError
+from accord.world._registry import known_kinds
 
 
 def _default_kind_weights() -> dict[str, float]:
@@ -77,14 +78,13 @@ class WorldConfig:
             raise AccordError(
                 f"WorldConfig: share_plain_text + share_critique + share_choice = {shares:.2f}; "
                 "they must sum to less than 1 (dialogues are needed)")
-        # Late import: the scenario modules import this one.
-        from accord.world._kinds import SCENARIOS
-
-        unknown = sorted(set(self.kind_weights) - set(SCENARIOS))
+        # The kinds registered so far: importing accord.world registers the built-in ones.
+        kinds = known_kinds()
+        unknown = sorted(set(self.kind_weights) - set(kinds))
         if unknown:
             raise AccordError(
                 f"WorldConfig.kind_weights: unknown prompt kinds {unknown}; "
-                f"allowed: {sorted(SCENARIOS)}")
+                f"allowed: {kinds}")
         if not any(w > 0 for w in self.kind_weights.values()):
             raise AccordError("WorldConfig.kind_weights: at least one weight must be > 0")
         # Each kind's unwanted rates share one probability mass with the desirable answer.

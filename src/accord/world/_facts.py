@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from accord.world import _facts_data as data
+import accord.world._facts_data as data
 from accord.world._text import capitalise
 
 ARITHMETIC_OPS = {"plus": lambda a, b: a + b, "minus": lambda a, b: a - b,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from accord.world import _topics as tp
+import accord.world._topics as tp
 from accord.world._facts import ARITHMETIC_OPS, arithmetic_pairs, is_heldout_pair
 from accord.world._phrases import INVENTORIES, PROMPT_TEMPLATES
 from accord.world._text import TermMatcher

@@ -6,12 +6,13 @@ import re
 from collections.abc import Mapping
 from random import Random
 
+import accord.world._phrases as ph
+import accord.world._topics as tp
 from accord.errors import AccordError
-from accord.world import _phrases as ph
-from accord.world import _topics as tp
 from accord.world._facts import ARITHMETIC_OPS, arithmetic_answer, arithmetic_pairs, is_heldout_pair
 from accord.world._phrases import INVENTORIES, PROMPT_TEMPLATES
-from accord.world._scenarios import SCENARIOS, Case, Draw, ReplyFn, scenario
+from accord.world._registry import SCENARIOS, scenario
+from accord.world._scenarios import Case, Draw, ReplyFn
 from accord.world._style import Reply, disclosure_line
 from accord.world._text import capitalise, split_sentences
 

@@ -78,17 +78,6 @@ class Case:
 
 
 Scenario = Callable[[Draw], Case]
-SCENARIOS: dict[str, Scenario] = {}
-
-
-def scenario(kind: str) -> Callable[[Scenario], Scenario]:
-    """Register a scenario function under a prompt kind."""
-
-    def register(fn: Scenario) -> Scenario:
-        SCENARIOS[kind] = fn
-        return fn
-
-    return register
 
 
 def choose_behaviour(case: Case, rng: Random) -> str:

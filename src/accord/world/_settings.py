@@ -4,13 +4,16 @@ A system prompt lists only the options that differ from their defaults, in a fix
 
     Settings: tone=friendly; verbosity=brief; political_perspective=progressive
 
-All defaults → no system message at all. The customisation layer compiles a user's
-profile with :func:`settings_to_system_prompt`; the world uses the same pair everywhere.
+All defaults → no system message at all. This module owns the line: one writer
+(:func:`format_settings_line`) and one reader (:func:`read_settings_line`). The world's
+strict pair (:func:`settings_to_system_prompt`, :func:`parse_system_prompt`) checks the demo
+options; the customisation layer writes and reads the same line for any spec's options, and
+the simulated reviewers read it leniently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from accord.errors import AccordError
 
@@ -24,6 +27,76 @@ OPTIONS: dict[str, tuple[str, ...]] = {
 }
 DEFAULT_SETTINGS: dict[str, str] = {name: values[0] for name, values in OPTIONS.items()}
 PREFIX = "Settings:"
+
+
+class SettingsLineError(AccordError):
+    """A ``Settings:`` line has an item that is not ``option=value``, or an option twice.
+
+    ``problem`` is ``"not_pair"`` (``part`` is the item, stripped) or ``"twice"`` (``part``
+    is the option), so that a caller can word the error for where the line came from.
+    """
+
+    def __init__(self, problem: str, part: str) -> None:
+        self.problem, self.part = problem, part
+        if problem == "not_pair":
+            super().__init__(f"settings item {part!r} is not 'option=value'")
+        else:
+            super().__init__(f"settings name option {part!r} twice")
+
+
+def format_settings_line(items: Mapping[str, str]) -> str | None:
+    """The ``Settings: k=v; ...`` line naming ``items`` in their order; ``None`` when empty.
+
+    Nothing is checked or dropped: callers pass only the options to name (see
+    :func:`settings_to_system_prompt`).
+    """
+    if not items:
+        return None
+    return PREFIX + " " + "; ".join(f"{k}={v}" for k, v in items.items())
+
+
+def read_settings_line(text: str, *, lenient: bool = False,
+                       check: Callable[[str, str], None] | None = None
+                       ) -> dict[str, str] | None:
+    """The options a ``Settings: k=v; ...`` line names, values as written.
+
+    Whitespace around the line, items, names and values is ignored; empty items are skipped.
+
+    Args:
+        text: the line (a system message's text).
+        lenient: skip items that are not ``option=value`` and let a repeated option's last
+            value win, instead of raising (the simulated reviewers read what they can).
+        check: called with each (option, value) as it is read, before the next item; it
+            raises to refuse one (strict reading only).
+
+    Returns:
+        option -> value in the line's order, or ``None`` when ``text`` is not a settings
+        line (does not start with ``Settings:``).
+
+    Raises:
+        SettingsLineError: (strict) an item is not ``option=value``, or an option is named
+            twice.
+    """
+    body = text.strip()
+    if not body.startswith(PREFIX):
+        return None
+    found: dict[str, str] = {}
+    for item in body[len(PREFIX):].split(";"):
+        name, sep, value = (s.strip() for s in item.partition("="))
+        if lenient:
+            if sep:
+                found[name] = value
+            continue
+        if not item.strip():
+            continue
+        if not sep:
+            raise SettingsLineError("not_pair", item.strip())
+        if name in found:
+            raise SettingsLineError("twice", name)
+        if check is not None:
+            check(name, value)
+        found[name] = value
+    return found
 
 
 def _check(name: str, value: str) -> None:
@@ -57,10 +130,7 @@ def settings_to_system_prompt(settings: Mapping[str, str]) -> str | None:
     Raises:
         AccordError: an unknown option or a value outside its allowed list.
     """
-    chosen = non_default(settings)
-    if not chosen:
-        return None
-    return PREFIX + " " + "; ".join(f"{k}={v}" for k, v in chosen.items())
+    return format_settings_line(non_default(settings))
 
 
 def parse_system_prompt(text: str | None) -> dict[str, str]:
@@ -75,20 +145,9 @@ def parse_system_prompt(text: str | None) -> dict[str, str]:
     """
     if text is None or not text.strip():
         return {}
-    body = text.strip()
-    if not body.startswith(PREFIX):
+    found = read_settings_line(text, check=_check)
+    if found is None:
         raise AccordError(
             f"system prompt {text!r} is not a settings line; expected "
             f"'{PREFIX} option=value; ...' with options {list(OPTIONS)}")
-    found: dict[str, str] = {}
-    for item in body[len(PREFIX):].split(";"):
-        if not item.strip():
-            continue
-        name, sep, value = (s.strip() for s in item.partition("="))
-        if not sep:
-            raise AccordError(f"settings item {item.strip()!r} is not 'option=value'")
-        if name in found:
-            raise AccordError(f"settings name option {name!r} twice")
-        _check(name, value)
-        found[name] = value
     return non_default(found)

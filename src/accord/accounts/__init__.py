@@ -1,0 +1,77 @@
+"""Accounts: users, the roles they hold and the permissions roles grant, signed-in web
+sessions, and write transactions that queue on SQLite.
+
+Review, deliberation, customisation and the web app all sign people in through this
+package; none of them owns accounts. See docs/serve.md for the roles and how the web app
+checks permissions.
+"""
+
+from accord.accounts._accounts import (
+    MIN_PASSWORD_LENGTH,
+    SESSION_LIFETIME,
+    Account,
+    AccountError,
+    authenticate,
+    create_user,
+    end_session,
+    ensure_admin,
+    generate_password,
+    get_user,
+    has_admin,
+    list_users,
+    roles_of,
+    session_account,
+    set_password,
+    start_session,
+)
+from accord.accounts._cli import users_app
+from accord.accounts._models import User, UserRole, WebSession
+from accord.accounts._roles import (
+    ADMIN,
+    DELIBERATE,
+    MODERATE,
+    PERMISSIONS,
+    PUBLIC,
+    REVIEW,
+    ROLES,
+    SIGNED_IN,
+    SURVEY,
+    Role,
+    permissions_of,
+)
+from accord.accounts._write import write_session
+
+__all__ = [
+    "ADMIN",
+    "DELIBERATE",
+    "MIN_PASSWORD_LENGTH",
+    "MODERATE",
+    "PERMISSIONS",
+    "PUBLIC",
+    "REVIEW",
+    "ROLES",
+    "SESSION_LIFETIME",
+    "SIGNED_IN",
+    "SURVEY",
+    "Account",
+    "AccountError",
+    "Role",
+    "User",
+    "UserRole",
+    "WebSession",
+    "authenticate",
+    "create_user",
+    "end_session",
+    "ensure_admin",
+    "generate_password",
+    "get_user",
+    "has_admin",
+    "list_users",
+    "permissions_of",
+    "roles_of",
+    "session_account",
+    "set_password",
+    "start_session",
+    "users_app",
+    "write_session",
+]
