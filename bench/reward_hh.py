@@ -27,6 +27,7 @@ from pathlib import Path
 
 import torch
 
+from accord.audit import hh_suite_split
 from accord.model import (
     PretrainConfig,
     build_model,
@@ -59,17 +60,19 @@ def parse_dialogue(text: str) -> list[dict[str, str]] | None:
 
 
 def load_pairs(path: Path = DATA) -> list[dict]:
-    """HH rows as ``{"prompt", "chosen", "rejected"}`` pairs differing in the last reply."""
+    """HH rows as ``{"prompt", "chosen", "rejected"}`` pairs differing in the last reply,
+    without the rows whose prompts the ``offensive`` suite measures (issue 12: a reward
+    model trained on them would be graded on its own training prompts)."""
     pairs = []
     with gzip.open(path, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            row = json.loads(line)
-            chosen, rejected = parse_dialogue(row["chosen"]), parse_dialogue(row["rejected"])
-            if (chosen is None or rejected is None or chosen[:-1] != rejected[:-1]
-                    or chosen[-1] == rejected[-1]):
-                continue
-            pairs.append({"prompt": chosen[:-1], "chosen": chosen[-1:],
-                          "rejected": rejected[-1:]})
+        suite, rows = hh_suite_split(json.loads(line) for line in fh)
+    print(f"HH harmless-base: {len(suite)} rows held out for the offensive suite")
+    for row in rows:
+        chosen, rejected = parse_dialogue(row["chosen"]), parse_dialogue(row["rejected"])
+        if (chosen is None or rejected is None or chosen[:-1] != rejected[:-1]
+                or chosen[-1] == rejected[-1]):
+            continue
+        pairs.append({"prompt": chosen[:-1], "chosen": chosen[-1:], "rejected": rejected[-1:]})
     return pairs
 
 

@@ -170,7 +170,8 @@ def main() -> None:
     runner = load_runner("m", model, max_batch=32)
     settings = CustomizeSettings(requests_per_minute=100_000, max_resamples=args.max_resamples)
     print(f"max_resamples: {args.max_resamples}")
-    service = ChatService(load_spec(ROOT / "examples/demo/spec"), settings, {"m": runner})
+    service = ChatService(load_spec(ROOT / "examples/demo/spec"), settings, {"m": runner},
+                          world_models={"m"})
     overhead(service, _prompts(args.prompts), args.max_tokens, args.rounds)
     throughput(service, runner, args.clients, args.each, args.max_tokens)
 

@@ -10,7 +10,7 @@ on (:class:`accord.errors.AccordError`) are printed without a traceback and exit
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 import typer
 from typer.core import TyperCommand, TyperGroup
@@ -78,6 +78,12 @@ def _customize() -> Any:
     return customize_app
 
 
+def _graders() -> Any:
+    from accord.graders import graders_app
+
+    return graders_app
+
+
 def _deliberate() -> Any:
     from accord.deliberate import deliberate_app
 
@@ -88,8 +94,8 @@ def _deliberate() -> Any:
 # command lives (a Typer group, or a function for a single command).
 COMMANDS: list[tuple[str, str, Callable[[], Any]]] = [
     ("run", "The main job: run the pipeline's stages in order, cached and resumable.", _run),
-    ("eval", "The behaviour meter: unwanted-behaviour rates, over-refusal, helpfulness and "
-     "steerability on the held-out probes.", _eval),
+    ("eval", "Measure any model (stored, folder, GGUF, smollm2, endpoint) on public suites "
+     "(XSTest, even-handedness, BBQ, offensive), your probes or the world meter.", _eval),
     ("serve", "Run the web app and JSON API; with --model, also the chat page and the "
      "OpenAI-compatible API.", _serve),
     ("spec", "The behaviour spec: check, show, diff, start one.", _spec),
@@ -101,9 +107,38 @@ COMMANDS: list[tuple[str, str, Callable[[], Any]]] = [
     ("rewards", "Rule-based rewards: calibrate graders, fit weights, score.", _rewards),
     ("customize", "Customisation within bounds: API keys, profiles, the attack suite.",
      _customize),
+    ("graders", "Real-text graders: list, train on public human labels, evaluate, score.",
+     _graders),
     ("deliberate", "Public deliberation: statements, votes, opinion groups, consensus, "
      "ratification into the spec.", _deliberate),
 ]
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+def _bound_integers(command: Any) -> None:
+    """Every integer argument and option of ``command`` (and its sub-commands) must fit a
+    64-bit column: ``--batch 9223372036854775808`` is a usage error (exit 2) naming the
+    option, not an OverflowError from the database. Non-ASCII digits (``²``) are already
+    refused by the integer type itself."""
+    for param in getattr(command, "params", []):
+        annotation = getattr(getattr(param, "type_descriptor", None), "annotation", None)
+        if annotation is int or int in get_args(annotation):  # int, list[int], int | None
+            param.callback = _in_range(param.callback)
+    for sub in getattr(command, "commands", {}).values():
+        _bound_integers(sub)
+
+
+def _in_range(callback: Callable[..., Any] | None) -> Callable[..., Any]:
+    def check(ctx: Any, param: Any, value: Any) -> Any:
+        for number in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(number, int) and not _INT64[0] <= number <= _INT64[1]:
+                raise typer.BadParameter(f"{number} is outside {_INT64[0]}..{_INT64[1]}",
+                                         ctx=ctx, param=param)
+        return callback(ctx, param, value) if callback is not None else value
+
+    return check
 
 
 def _load(name: str, target: Any) -> TyperCommand | TyperGroup:
@@ -114,9 +149,12 @@ def _load(name: str, target: Any) -> TyperCommand | TyperGroup:
         wrapper.add_typer(target, name=name)
         group = typer.main.get_command(wrapper)
         assert isinstance(group, TyperGroup)
-        return group.commands[name]  # type: ignore[return-value]
-    wrapper.command(name)(target)
-    return typer.main.get_command(wrapper)  # type: ignore[return-value]
+        loaded = group.commands[name]
+    else:
+        wrapper.command(name)(target)
+        loaded = typer.main.get_command(wrapper)
+    _bound_integers(loaded)
+    return loaded  # type: ignore[return-value]
 
 
 class _Lazy(TyperCommand):

@@ -8,6 +8,7 @@ import pytest
 
 from accord.audit import (
     FidelityTable,
+    conversation_key,
     fidelity,
     in_distribution_probes,
     measure,
@@ -34,6 +35,34 @@ def test_in_distribution_sets_come_from_the_training_split(world: World):
     # Seeded: the same sample twice, another with another seed.
     assert in_distribution_probes(world, split="rl", cap=40, seed=1) == sets
     assert in_distribution_probes(world, split="rl", cap=40, seed=2) != sets
+
+
+def test_prompts_a_training_stage_used_are_excluded_and_counted(world: World):
+    everything = in_distribution_probes(world, cap=None)
+    assert everything.excluded == 0
+    assert everything.candidates == sum(len(v) for v in everything.values())
+    # What the GRPO and CAI stages train on: the first rl prompts (and every SFT prompt).
+    used = {conversation_key(p["messages"]) for p in world.prompts["rl"][:300]}
+    used |= {conversation_key(p["messages"]) for p in world.prompts["sft"]}
+    left = in_distribution_probes(world, cap=None, exclude=used)
+    assert left.candidates == everything.candidates
+    kept = [r for records in left.values() for r in records]
+    assert left.excluded > 0 and len(kept) == left.candidates - left.excluded
+    assert not {conversation_key(r["messages"]) for r in kept} & used
+    # Excluding by conversation, not by record id: a prompt repeated later in the split
+    # is dropped too (the templated world repeats prompts).
+    dropped = {p["id"] for p in world.prompts["rl"][300:]
+               if conversation_key(p["messages"]) in used}
+    assert dropped and not dropped & {r["id"] for r in kept}
+    capped = in_distribution_probes(world, cap=5, exclude=used)
+    assert capped.excluded == left.excluded and all(len(v) <= 5 for v in capped.values())
+
+
+def test_the_conversation_key_is_the_stores_prompt_hash(world: World):
+    from accord.store import prompt_hash
+
+    messages = world.prompts["rl"][0]["messages"]
+    assert conversation_key(messages) == prompt_hash(messages)
 
 
 def test_unknown_split_is_refused(world: World):

@@ -22,7 +22,7 @@ from accord.graders import METER_GRADERS, as_exchanges, get_grader
 # Use every meter grader once, classifiers included, so lazy imports happen too.
 texts = as_exchanges(["What a twat.", "I must decline.", "Paris is the capital of France."])
 for name in METER_GRADERS:
-    if name != "fact_correct":
+    if name != "world:fact_correct":
         get_grader(name).label(texts)
 a.follows_settings("What a twat.", {"tone": "formal"})
 print(json.dumps(sorted(sys.modules)))
@@ -46,7 +46,19 @@ def test_no_meter_or_grader_source_file_names_a_forbidden_module():
                 names = ([a.name for a in node.names] if isinstance(node, ast.Import)
                          else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
                 for name in names:
+                    if (name == "torch" and path.name == "_embed.py"
+                            and package is accord.graders):
+                        continue  # the real-text graders' embedder: lazily, checked below
                     assert not name.startswith(FORBIDDEN), f"{path.name} imports {name}"
+
+
+def test_the_embedder_imports_torch_only_inside_a_function():
+    tree = ast.parse(Path(accord.graders.__file__).with_name("_embed.py").read_text())
+    top = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    assert not any(a.name.startswith("torch") for n in top if isinstance(n, ast.Import)
+                   for a in n.names)
+    assert not any((n.module or "").startswith(("torch", "transformers")) for n in top
+                   if isinstance(n, ast.ImportFrom))
 
 
 def test_the_rewards_never_import_the_meter():

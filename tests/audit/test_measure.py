@@ -52,7 +52,7 @@ def test_rejected_responses_show_each_unwanted_behaviour(chosen, rejected):
 
 def test_samples_show_the_behaviour_first(rejected):
     shown = rejected.samples["offensive"]
-    assert 0 < len(shown) <= 3 and shown[0]["judgement"] == {"offensive": True}
+    assert 0 < len(shown) <= 3 and shown[0]["judgement"] == {"world:offensive": True}
     assert {"prompt", "response", "judgement"} <= set(shown[0])
 
 

@@ -20,13 +20,20 @@ def _sign_in(page, base: str, username: str) -> None:
     page.wait_for_url(f"{base}/")
 
 
+def _start(page, base: str, batch_id: int) -> None:
+    """Take the next task of a batch with the dashboard's button (a POST: GET is 405)."""
+    page.goto(f"{base}/")
+    page.click(f"form[action='/batches/{batch_id}/next'] button")
+    page.wait_for_url(f"{base}/tasks/*")
+
+
 def test_reviewer_rates_three_items_and_ranks_one_with_the_keyboard(live, browser, shots):
     base, site = live
     page = browser.new_page(viewport={"width": 1360, "height": 1000})
     _sign_in(page, base, "reviewer2")
     page.screenshot(path=str(shots / "dashboard.png"), full_page=True)
     assert "items complete" not in page.content() and "built-in" not in page.content()
-    page.goto(f"{base}/batches/{site.rating_batch}/next")
+    _start(page, base, site.rating_batch)
     rated = []
     for n in range(3):
         page.wait_for_selector("fieldset.category.active")
@@ -41,7 +48,7 @@ def test_reviewer_rates_three_items_and_ranks_one_with_the_keyboard(live, browse
             page.keyboard.press("u")  # the issues guideline is unclear here
         page.keyboard.press("Enter")
         page.wait_for_url(lambda url, seen=rated[-1]: not url.endswith(f"/tasks/{seen}"))
-    page.goto(f"{base}/batches/{site.comparison_batch}/next")
+    _start(page, base, site.comparison_batch)
     page.wait_for_selector("li.candidate.active")
     task_id = int(page.url.rsplit("/", 1)[1])
     order = [int(x) for x in page.eval_on_selector_all("li.candidate",
@@ -96,4 +103,29 @@ def test_admin_creates_a_batch_and_sees_agreement(live, browser, shots):
     assert page.inner_text("#reviewers").count("reviewer") >= 2
     assert "Disagreements" in page.content() and "Item " in page.inner_text("main")
     page.screenshot(path=str(shots / "admin-batch.png"), full_page=True)
+    page.close()
+
+
+def test_a_handed_out_password_is_replaced_at_the_first_sign_in(live, browser, shots):
+    from accord.accounts import create_user
+
+    base, site = live
+    with site.store.session() as s:
+        create_user(s, "firsttimer", "handed out once", ["reviewer"], one_time=True)
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", "firsttimer")
+    page.fill("input[name=password]", "handed out once")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{base}/account/password**")
+    assert "handed to you" in page.content()
+    page.screenshot(path=str(shots / "password-change.png"), full_page=True)
+    page.goto(f"{base}/")  # nothing else opens until the password is changed
+    page.wait_for_url(f"{base}/account/password")
+    page.fill("input[name=current_password]", "handed out once")
+    page.fill("input[name=new_password]", "my very own password")
+    page.fill("input[name=repeat_password]", "my very own password")
+    page.click("form[action='/account/password'] button[type=submit]")
+    page.wait_for_url(f"{base}/")
+    assert "Review batches" in page.content()
     page.close()

@@ -86,7 +86,14 @@ def test_serve_resolves_models_by_version_name_or_folder(project: Path, tiny_mod
 def test_the_attack_suite_from_the_command_line(tiny_model: Path, tmp_path: Path):
     out = tmp_path / "attack.json"
     result = CliRunner().invoke(app, ["customize", "attack", str(tiny_model), "--spec",
-                                      str(DEMO / "spec"), "--out", str(out)])
+                                      str(DEMO / "spec"), "--world-model", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "hard-bound violations shown to the user (behaviour meter): 0" in result.output
+    assert "screens (world):" in result.output
+    assert "judge (no screen uses it): offensive (offensive), harmful_compliance" in result.output
+    assert "hard-bound violations shown to the user (independent judge): " in result.output
     assert json.loads(out.read_text())["figures"]["attempts"] >= 100
+    for args, message in ((["--suite", "nope"], "unknown attack suite 'nope'"),
+                          (["--screens", "bogus"], "--screens 'bogus': allowed"),
+                          (["--judge", "no_such_grader"], "no grader named 'no_such_grader'")):
+        bad = CliRunner().invoke(app, ["customize", "attack", str(tiny_model), *args])
+        assert bad.exit_code == 2 and message in bad.output, bad.output

@@ -55,14 +55,14 @@ def _requests(spec, prompts, seed=0, settings=None, temperature=0.9):
 
 def _meter(texts):
     said = [get_grader(n).label(as_exchanges(texts))
-            for n in ("offensive", "objectionable_compliance")]
+            for n in ("world:offensive", "world:objectionable_compliance")]
     return [o or c for o, c in zip(*said, strict=True)]
 
 
 def test_world_screens_catch_the_worlds_violations_with_few_false_alarms(spec):
     world = build_world(WorldConfig(seed=5, n_dialogues=1500, share_plain_text=0.0, n_review=5,
                                     n_sft=5, n_rl=5, n_preference_pairs=5, n_probe=5))
-    service = ChatService(spec)
+    service = ChatService(spec, CustomizeSettings(screens="world"))
     by: dict[str, list[dict]] = {}
     for doc in world.pretrain_documents:
         by.setdefault(doc["labels"]["behaviour"], []).append(doc)
@@ -89,7 +89,8 @@ def test_a_bound_left_without_any_screen_fails_closed(spec):
 
 
 def test_violating_answers_are_replaced_by_the_safe_completion(spec, runner):
-    service = ChatService(spec, CustomizeSettings(max_resamples=0), {"tiny": runner})
+    service = ChatService(spec, CustomizeSettings(max_resamples=0), {"tiny": runner},
+                          world_models={"tiny"})
     results = service.complete_many(_requests(spec, HARMFUL * 2))
     enforced = [r for r in results if r.enforced]
     assert enforced, "the misbehaving tiny model crossed no bound: nothing was tested"
@@ -103,7 +104,8 @@ def test_violating_answers_are_replaced_by_the_safe_completion(spec, runner):
 
 
 def test_a_violating_sample_is_resampled_before_giving_up(spec, runner):
-    service = ChatService(spec, CustomizeSettings(max_resamples=3), {"tiny": runner})
+    service = ChatService(spec, CustomizeSettings(max_resamples=3), {"tiny": runner},
+                          world_models={"tiny"})
     results = service.complete_many(_requests(spec, HARMFUL * 2))
     outcomes = Counter(e["outcome"] for r in results for e in r.events)
     assert outcomes["resampled"] >= 1, outcomes
@@ -115,7 +117,8 @@ def test_a_violating_sample_is_resampled_before_giving_up(spec, runner):
 
 
 def test_streams_never_send_violating_text(spec, runner):
-    service = ChatService(spec, CustomizeSettings(max_resamples=1), {"tiny": runner})
+    service = ChatService(spec, CustomizeSettings(max_resamples=1), {"tiny": runner},
+                          world_models={"tiny"})
     cut = 0
     for req in _requests(spec, HARMFUL * 2, seed=100):
         pieces, result = [], None
@@ -136,7 +139,8 @@ def test_streams_never_send_violating_text(spec, runner):
 
 
 def test_every_answer_carries_the_disclosure_its_profile_requires(spec, runner):
-    service = ChatService(spec, CustomizeSettings(max_resamples=0), {"tiny": runner})
+    service = ChatService(spec, CustomizeSettings(max_resamples=0), {"tiny": runner},
+                          world_models={"tiny"})
     disclosure = "Note: you asked for a progressive perspective, so this answer leans that way."
     reqs = _requests(spec, ["Should we have rent control?", *HARMFUL[:5]],
                      settings={"political_perspective": "progressive"})
@@ -148,7 +152,7 @@ def test_every_answer_carries_the_disclosure_its_profile_requires(spec, runner):
 
 def test_answers_and_events_are_recorded(spec, runner, store):
     service = ChatService(spec, CustomizeSettings(max_resamples=0), {"tiny": runner},
-                          store=store, lock=threading.Lock())
+                          world_models={"tiny"}, store=store, lock=threading.Lock())
     results = [service.complete(r) for r in _requests(spec, HARMFUL)]
     with store.session() as session:
         answers = {a.public_id: a for a in session.scalars(select(ChatAnswer))}
@@ -204,7 +208,8 @@ def test_the_screens_never_use_the_behaviour_meter(spec):
 
     code = ("import sys; from accord.customize import ChatService; "
             "from accord.spec import load_spec; "
-            f"s = ChatService(load_spec({str(spec_dir)!r})); "
+            "from accord.customize import CustomizeSettings; "
+            f"s = ChatService(load_spec({str(spec_dir)!r}), CustomizeSettings(screens='world')); "
             "v = s.check([[{'role': 'user', 'content': 'Hi'}]], ['Dave, you idiot.'])[0]; "
             "print(v.crossed, sorted(m for m in sys.modules if m.startswith('accord.audit')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

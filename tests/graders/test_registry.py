@@ -46,7 +46,7 @@ def test_named_graders_are_built_once_listed_and_removable():
 
 def test_every_kind_of_registered_grader_is_there():
     names = list_graders()
-    assert {"offensive", "refusal", "fact_correct", "screen:insults",
+    assert {"world:offensive", "world:refusal", "world:fact_correct", "screen:insults",
             "reviewer:insult"} <= set(names)
     assert names == sorted(names)
     assert all(n.startswith("screen:") for n in list_graders("screen:"))

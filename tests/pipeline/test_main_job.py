@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
@@ -9,8 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from accord.audit import SelfGradingError, conversation_key
 from accord.pipeline import evaluate_model, run_project
-from accord.store import Completion, ModelVersion, open_store
+from accord.store import Completion, ModelVersion, open_store, training_signal
 
 DEMO_SPEC = Path(__file__).resolve().parents[2] / "examples" / "demo" / "spec"
 
@@ -77,6 +79,8 @@ in_distribution = 1
 agreement_sample = 10
 """
 
+TINY_ALLOWED = TINY + "allow_self_grading = true\n"  # [ablation] is the last table
+
 STAGES = ["spec", "world", "tokenizer", "pretrain", "eval", "review", "sft", "reward", "rules",
           "dpo", "grpo", "cai", "ablation"]
 
@@ -120,9 +124,16 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
     (project / "accord.toml").write_text(TINY)
     lines: list[str] = []
 
-    first = run_project(project, log=lines.append)
+    # The demo spec's rule-based reward reads hatesonar and alt-profanity-check, and so
+    # does the world meter's offensive grader: the ablation refuses to grade the RM+RBR
+    # model with them unless told to (issue 12), after every other stage has run.
+    with pytest.raises(SelfGradingError, match=r"SFT\+GRPO \(RM\+RBR\).*hatesonar"):
+        run_project(project, log=lines.append)
     print("\n".join(line for line in lines if "] done in" in line))
-    assert first.ran == STAGES
+    assert [line.split("]")[0][1:] for line in lines if "] done in" in line] == STAGES[:-1]
+    (project / "accord.toml").write_text(TINY_ALLOWED)
+    first = run_project(project, log=lines.append)
+    assert first.ran == ["ablation"] and set(first.outputs) == set(STAGES)
     pretrain = first.outputs["pretrain"].figures
     assert pretrain["steps"] == 12 and pretrain["parameters"] > 0
     rates = first.outputs["eval"].figures["rates"]
@@ -133,7 +144,7 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
     outline = Outline()
     outline.feed(report.read_text(encoding="utf-8"))
     assert outline.h2[:6] == ["Stages", "Behaviour spec", "Demo world", "Pretraining",
-                              "Behaviour of the base model", "Human review"]
+                              "Behaviour of the base model (world meter)", "Human review"]
     # The review stage: simulated reviewers through HTTP, agreement, clarity, demographics.
     review = first.outputs["review"].figures
     assert review["simulated"] is True and review["reviewers"] == 4
@@ -178,7 +189,8 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
     assert second.ran == [] and len(second.skipped) == len(STAGES)
 
     # A knob of the last stage re-runs only that stage.
-    (project / "accord.toml").write_text(TINY.replace("max_per_set = 2", "max_per_set = 1"))
+    (project / "accord.toml").write_text(TINY_ALLOWED.replace("max_per_set = 2",
+                                                              "max_per_set = 1"))
     third = run_project(project, log=lines.append)
     assert third.ran == ["eval"]  # review reads the model, not the meter
 
@@ -206,14 +218,61 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
     cai = first.outputs["cai"].figures
     assert cai["revisions"] == 4 and "unwanted" in cai["revision_quality"]
     assert cai["agreement"]["world_truth"]["n"] > 0
-    assert "Ablation: what each fine-tuning step changes" in outline.h2
-    assert {"safe F1", "unwanted (pooled)"} <= set(outline.th)
+    assert "Ablation: what each fine-tuning step changes (world meter)" in outline.h2
+    assert {"safe F1", "unwanted (pooled)", "independence"} <= set(outline.th)
+    _check_independence_records(project, first)
 
     # `accord eval MODEL` measures a stored model version outside the pipeline.
     name = first.outputs["pretrain"].figures["model_version"]
     result = evaluate_model(project, name, seed=1, log=lines.append)
     assert {r.metric for r in result.rows} >= {"offensive", "helpfulness", "steerability"}
     assert all(r.n > 0 and 0.0 <= r.low <= r.rate <= r.high <= 1.0 for r in result.rows)
+
+
+def _check_independence_records(project: Path, run: object) -> None:
+    """Lineage, verdicts, excluded prompts and the world-meter marks of a finished run."""
+    out = run.outputs  # type: ignore[attr-defined]
+    verdicts = out["ablation"].figures["independence"]
+    assert verdicts["SFT+GRPO (RM+RBR)"] == "self-graded"
+    assert {v for k, v in verdicts.items() if k != "SFT+GRPO (RM+RBR)"} == {"independent"}
+    assert out["eval"].figures["independence"] == "independent"
+    with open_store(project) as store, store.session() as session:
+        rbr = training_signal(session, out["grpo"].models["SFT+GRPO (RM+RBR)"]["model_version"])
+        roles = {(g["role"], g["name"]) for g in rbr["graders"]}
+        assert ("rule-based reward", "hate_model") in roles
+        # Through the reward model it optimised and its SFT parent: the reviewers' lexicons,
+        # when their exports had rows (a tiny run's random reviews may approve nothing).
+        assert out["reward"].figures["model_version"] in rbr["chain"]
+        exports = out["review"].figures["exports"]
+        used_reviews = exports["sft"]["rows"] or exports["preference"]["rows"]
+        assert any(role == "simulated reviewers" for role, _ in roles) == bool(used_reviews)
+        assert rbr["unknown"] == []
+    # Every prompt a training or review stage used is recorded and kept out of the
+    # in-distribution probes.
+    inside = out["ablation"].figures["in_distribution"]
+    assert inside["excluded"] > 0 and inside["candidates"] > inside["excluded"]
+    from accord.world import World
+
+    world = World.load(out["world"].dir / "world")
+    grpo_used = set(json.loads((out["grpo"].dir / "prompts_used.json").read_text()))
+    assert len(grpo_used) == out["grpo"].figures["prompts_used"] > 0
+    assert {conversation_key(p["messages"]) for p in world.prompts["rl"][:8]} == grpo_used
+    for stage in ("review", "sft", "reward", "dpo", "cai"):
+        assert (out[stage].dir / "prompts_used.json").is_file(), stage
+    report = (project / ".accord" / "run" / "report.html").read_text(encoding="utf-8")
+    assert report.count("measured by the demo world&#39;s own inventories") >= 3 or \
+        report.count("measured by the demo world's own inventories") >= 3
+    assert "SELF-GRADED" in report and "hatesonar" in report
+    # `accord eval` on a stored version says it too, in JSON and as a warning.
+    from accord.pipeline._evaluate import evaluate_suites
+
+    rbr_version = out["grpo"].models["SFT+GRPO (RM+RBR)"]["model_version"]
+    run = evaluate_suites(rbr_version, project_dir=project, suites="world", limit=2,
+                          max_new_tokens=4, log=lambda _: None)
+    (world_suite,) = run.results
+    assert world_suite.info["independence"]["verdict"] == "self-graded"
+    assert any(w.startswith("SELF-GRADED") for w in world_suite.warnings)
+    assert "SELF-GRADED" in world_suite.render_text()
 
 
 @pytest.mark.slow
@@ -240,3 +299,27 @@ def test_base_model_skips_pretraining(tmp_path: Path, monkeypatch: pytest.Monkey
     assert (imported / "config.json").is_file()
     with open_store(project) as store, store.session() as session:
         assert session.scalars(select(ModelVersion)).one().artifact_path == str(imported)
+        # Trained elsewhere: its training signal is unknown, and a measurement says so.
+        signal = training_signal(session, figures["model_version"])
+        assert signal["unknown"] == [figures["model_version"]]
+    from accord.audit import check_independence, meter_graders
+
+    assert check_independence(meter_graders(), signal).verdict == "unknown"
+
+    # Its answers are real text: the simulated reviewers read them with the real-text
+    # graders too, and say so for the lineage of what their reviews train.
+    from accord.errors import AccordError
+    from accord.graders import get_grader
+    from accord.review import REAL_TEXT_GRADERS
+
+    try:
+        for name in REAL_TEXT_GRADERS:
+            get_grader(name)
+    except AccordError as exc:
+        from _resources import missing_resource
+
+        missing_resource(f"real-text grader heads not built: {exc}")
+    reviewed = run_project(project, until="review", base_model=base, log=lambda _: None)
+    review = reviewed.outputs["review"].figures
+    assert review["simulated"] is True and review["real_text"] is True
+    assert set(REAL_TEXT_GRADERS) <= set(review["graders"])

@@ -55,7 +55,8 @@ def build_chat_site(store: Store, runner: Any, **settings: Any) -> ChatSite:
                  for name, roles in (("alice", ["reviewer"]), ("bob", ["reviewer"]),
                                      ("admin", ["admin"]))}
     customize = CustomizeSettings(**settings)
-    service = ChatService(spec, customize, {"tiny": runner}, store=store)
+    service = ChatService(spec, customize, {"tiny": runner}, store=store,
+                          world_models={"tiny"})
     app = create_app(store, chat=service, customize=customize)
     service.lock = app.state.sqlite_write_lock
     return ChatSite(store, app, service, users)

@@ -19,7 +19,8 @@ def test_api_login_rate_rank_and_admin_report(site: Site):
     headers = {CSRF_HEADER: login.json()["csrf_token"]}
     cookie = login.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie
-    task = client.get(f"/api/tasks/next?batch={site.rating_batch}").json()["task"]
+    task = client.post(f"/api/tasks/next?batch={site.rating_batch}",
+                       headers=headers).json()["task"]
     assert task["kind"] == "rating" and task["spec_version"] == site.spec_version
     assert {c["id"] for c in task["categories"]} >= {"offensive", "issues"}
     done = client.post(f"/api/tasks/{task['id']}/rating", headers=headers,
@@ -28,12 +29,14 @@ def test_api_login_rate_rank_and_admin_report(site: Site):
     bad = client.post(f"/api/tasks/{task['id']}/rating", headers=headers,
                       json={"values": {**GOOD, "helpful": 1}})
     assert bad.status_code == 409
-    comparison = client.get(f"/api/tasks/next?batch={site.comparison_batch}").json()["task"]
+    comparison = client.post(f"/api/tasks/next?batch={site.comparison_batch}",
+                             headers=headers).json()["task"]
     ids = [c["id"] for c in comparison["completions"]]
     ranked = client.post(f"/api/tasks/{comparison['id']}/ranking", headers=headers,
                          json={"tiers": [[ids[2]], [ids[0], ids[1]]]})
     assert ranked.status_code == 200
-    off_scale = client.get(f"/api/tasks/next?batch={site.rating_batch}").json()["task"]
+    off_scale = client.post(f"/api/tasks/next?batch={site.rating_batch}",
+                       headers=headers).json()["task"]
     wrong = client.post(f"/api/tasks/{off_scale['id']}/rating", headers=headers,
                         json={"values": {**GOOD, "offensive": 7}})
     assert wrong.status_code == 422 and "allowed: 1, 2, 3, 4, 5" in wrong.json()["error"]
@@ -49,7 +52,7 @@ def test_api_login_rate_rank_and_admin_report(site: Site):
 
 def test_forms_rate_rank_skip_and_pages_render(site: Site):
     client, csrf = site.as_user("reviewer")
-    start = client.get(f"/batches/{site.rating_batch}/next")
+    start = client.post(f"/batches/{site.rating_batch}/next", data={"csrf_token": csrf})
     assert start.status_code == 303
     page = client.get(start.headers["location"])
     assert page.status_code == 200
@@ -64,9 +67,11 @@ def test_forms_rate_rank_skip_and_pages_render(site: Site):
     with site.store.session() as s:
         values = s.scalars(select(Rating.values)).one()
     assert values["offensive"] == 2 and values["issues"] == []
-    nxt = client.get(submitted.headers["location"]).headers["location"]
+    nxt = submitted.headers["location"]  # the next task, handed out by the same POST
+    assert nxt.startswith("/tasks/")
     assert client.post(nxt + "/skip", data={"csrf_token": csrf}).status_code == 303
-    comparison = client.get(f"/batches/{site.comparison_batch}/next").headers["location"]
+    comparison = client.post(f"/batches/{site.comparison_batch}/next",
+                             data={"csrf_token": csrf}).headers["location"]
     html = client.get(comparison).text
     cids = [int(x.split('"')[0]) for x in html.split('name="rank.')[1:]]
     ranks = {f"rank.{cid}": "1" if i < 2 else "2" for i, cid in enumerate(cids)}

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from serve_site import PASSWORD, Site, live_server
 
-from accord.accounts import create_user
+from accord.accounts import LimitCounter, create_user
 from accord.serve._signin_limit import LimitPolicy, SignInLimiter, SignInThrottled
 
 
@@ -89,11 +89,11 @@ def test_sign_in_form_shows_the_wait_with_status_429(site: Site):
     assert _api_login(site, "reviewer", PASSWORD).status_code == 429
 
 
-def test_policy_waits_grow_to_a_cap_and_counts_are_forgotten():
+def test_policy_waits_grow_to_a_cap_and_counts_are_forgotten(site: Site):
     policy = LimitPolicy(free=2, base_s=1.0, max_s=8.0, forget_s=60.0)
     assert [policy.wait_after(n) for n in range(1, 8)] == [0, 0, 1, 2, 4, 8, 8]
-    now = [0.0]
-    limiter = SignInLimiter(policy, LimitPolicy(free=100), clock=lambda: now[0])
+    now = [1_000_000.0]
+    limiter = SignInLimiter(site.store, policy, LimitPolicy(free=100), clock=lambda: now[0])
     for _ in range(3):
         limiter.attempt("ann", "10.0.0.1")
     try:
@@ -102,13 +102,33 @@ def test_policy_waits_grow_to_a_cap_and_counts_are_forgotten():
         assert (exc.scope, exc.retry_after) == ("account", 1)
     else:
         raise AssertionError("the fourth attempt within a second was let through")
-    now[0] = 61.0  # a minute after the last failure the count is forgotten
+    now[0] += 61.0  # a minute after the last failure the count is forgotten
     for _ in range(2):
         limiter.attempt("ann", "10.0.0.1")
 
 
-def test_memory_stays_bounded_under_random_names():
-    limiter = SignInLimiter(max_keys=50)
-    for n in range(500):
-        limiter.attempt(f"random{n}", f"10.0.{n // 250}.{n % 250}")
-    assert len(limiter._counts) <= 50
+def test_counts_live_in_the_store_under_hashed_keys_and_are_swept_when_forgotten(site: Site):
+    now = [2_000_000.0]
+    limiter = SignInLimiter(site.store, clock=lambda: now[0])
+    for n in range(50):
+        limiter.failed(limiter.attempt(f"random{n}", f"10.0.0.{n}"))
+    with site.store.session() as s:
+        keys = [row.key for row in s.query(LimitCounter).all()]
+    assert len(keys) == 100  # 50 names and 50 addresses
+    assert not any("random" in k or "10.0.0." in k for k in keys)  # names are not listed
+    # A second limiter (another worker) sees the same counts.
+    other = SignInLimiter(site.store, clock=lambda: now[0])
+    for _ in range(5):
+        other.failed(other.attempt("random0", "10.9.9.9"))
+    try:
+        limiter.attempt("random0", "10.8.8.8")
+    except SignInThrottled as exc:
+        assert exc.scope == "account"
+    else:
+        raise AssertionError("the other limiter's failures were not seen")
+    now[0] += 16 * 60  # forgotten after 15 minutes, deleted by the next sweep
+    limiter._swept = 0.0
+    limiter.attempt("someone", "10.7.7.7")
+    with site.store.session() as s:
+        assert [row.key for row in s.query(LimitCounter).all()] == [
+            limiter._key("account", "someone")]

@@ -27,7 +27,10 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
     ("POST", "/login"): (303, 303, 303),
     ("POST", "/logout"): (303, 303, 303),
     ("GET", "/static/{name}"): (200, 200, 200),
-    ("GET", "/batches/{batch_id}/next"): (303, 303, 303),
+    ("POST", "/batches/{batch_id}/next"): (303, 303, 303),
+    ("GET", "/batches/{batch_id}/done"): (303, 200, 200),
+    ("GET", "/account/password"): (303, 200, 200),
+    ("POST", "/account/password"): (303, 422, 422),  # (with a wrong current password)
     ("GET", "/tasks/{task_id}"): (303, 200, 200),
     ("POST", "/tasks/{task_id}/rating"): (303, 303, 303),
     ("POST", "/tasks/{task_id}/ranking"): (303, 303, 303),
@@ -42,12 +45,15 @@ EXPECTED: dict[tuple[str, str], tuple[int, int, int]] = {
     ("GET", "/admin/users"): (303, 403, 200),
     ("POST", "/admin/users"): (303, 403, 200),
     ("GET", "/api/health"): (200, 200, 200),
+    ("GET", "/openapi.json"): (200, 200, 200),  # the published API document
     ("POST", "/api/login"): (200, 200, 200),
     ("POST", "/api/logout"): (401, 200, 200),
     ("GET", "/api/me"): (401, 200, 200),
     ("GET", "/api/batches"): (401, 200, 200),
     ("GET", "/api/batches/{batch_id}"): (401, 200, 200),
-    ("GET", "/api/tasks/next"): (401, 200, 200),
+    ("POST", "/api/tasks/next"): (401, 200, 200),
+    ("GET", "/api/tasks/next"): (405, 405, 405),  # a POST only: see test_limits.py
+    ("POST", "/api/account/password"): (401, 422, 422),
     ("GET", "/api/tasks/{task_id}"): (401, 200, 200),
     ("POST", "/api/tasks/{task_id}/rating"): (401, 200, 200),
     ("POST", "/api/tasks/{task_id}/ranking"): (401, 200, 200),
@@ -350,6 +356,10 @@ def _request(site: Site, role: str, method: str, path: str,
         body = {"category": "offensive", "value": "2"}
     elif url == "/api/tasks/next":
         kwargs["params"] = {"batch": site.rating_batch}
+    elif url in ("/account/password", "/api/account/password"):
+        # A wrong current password: the route runs, and no one's password changes.
+        body = {"current_password": "not the password", "new_password": "a new password 1",
+                **({} if is_api else {"repeat_password": "a new password 1"})}
     if method == "POST":
         if is_api:
             kwargs["json"] = body

@@ -43,7 +43,8 @@ def test_sign_in_review_and_sign_out_over_the_api(pg_site: Site):
     login = client.post("/api/login", json={"username": "reviewer", "password": PASSWORD})
     assert login.status_code == 200
     headers = {CSRF_HEADER: login.json()["csrf_token"]}
-    task = client.get("/api/tasks/next", params={"batch": pg_site.rating_batch}).json()["task"]
+    task = client.post("/api/tasks/next", params={"batch": pg_site.rating_batch},
+                       headers=headers).json()["task"]
     assert task["completions"] and task["categories"]
     done = client.post(f"/api/tasks/{task['id']}/rating", headers=headers,
                        json={"values": GOOD, "note": "fine"})

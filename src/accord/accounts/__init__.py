@@ -12,6 +12,7 @@ from accord.accounts._accounts import (
     Account,
     AccountError,
     authenticate,
+    change_password,
     create_user,
     end_session,
     ensure_admin,
@@ -25,7 +26,8 @@ from accord.accounts._accounts import (
     start_session,
 )
 from accord.accounts._cli import users_app
-from accord.accounts._models import User, UserRole, WebSession
+from accord.accounts._limits import counter_key, locked_counters, reset_counter, sweep_counters
+from accord.accounts._models import LimitCounter, User, UserRole, WebSession
 from accord.accounts._roles import (
     ADMIN,
     DELIBERATE,
@@ -55,11 +57,14 @@ __all__ = [
     "SURVEY",
     "Account",
     "AccountError",
+    "LimitCounter",
     "Role",
     "User",
     "UserRole",
     "WebSession",
     "authenticate",
+    "change_password",
+    "counter_key",
     "create_user",
     "end_session",
     "ensure_admin",
@@ -67,11 +72,14 @@ __all__ = [
     "get_user",
     "has_admin",
     "list_users",
+    "locked_counters",
     "permissions_of",
+    "reset_counter",
     "roles_of",
     "session_account",
     "set_password",
     "start_session",
+    "sweep_counters",
     "users_app",
     "write_session",
 ]

@@ -46,6 +46,8 @@ class Account:
     roles: tuple[str, ...]
     is_simulated: bool
     csrf_token: str
+    # Signed in with a handed-out password: every page but the password change is refused.
+    must_change_password: bool = False
 
     @property
     def permissions(self) -> frozenset[str]:
@@ -53,8 +55,12 @@ class Account:
 
 
 def create_user(session: Session, username: str, password: str, roles: list[str], *,
-                simulated: bool = False) -> User:
+                simulated: bool = False, one_time: bool = False) -> User:
     """Create an account.
+
+    Args:
+        one_time: the password is handed out (printed, shown once): the first sign-in
+            must replace it.
 
     Raises:
         AccountError: the username, password or a role is not allowed.
@@ -66,7 +72,7 @@ def create_user(session: Session, username: str, password: str, roles: list[str]
     if session.scalars(select(User.id).where(User.username == username)).first() is not None:
         raise ConflictError(f"username {username!r} is taken; choose another")
     user = User(username=username, password_hash=_hasher.hash(password), is_simulated=simulated,
-                is_active=True)
+                is_active=True, must_change_password=one_time)
     session.add(user)
     session.flush()
     session.add_all(UserRole(user_id=user.id, role=role) for role in sorted(set(roles)))
@@ -74,8 +80,12 @@ def create_user(session: Session, username: str, password: str, roles: list[str]
     return user
 
 
-def set_password(session: Session, username: str, password: str) -> None:
+def set_password(session: Session, username: str, password: str, *,
+                 one_time: bool = False) -> None:
     """Replace a user's password and sign out every session they have.
+
+    Args:
+        one_time: the password is handed out (a reset): the next sign-in must replace it.
 
     Raises:
         NotFoundError: no such user. AccountError: the password is too short.
@@ -83,7 +93,37 @@ def set_password(session: Session, username: str, password: str) -> None:
     _check_password(password)
     user = get_user(session, username)
     user.password_hash = _hasher.hash(password)
+    user.must_change_password = one_time
     session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+
+
+def change_password(session: Session, user_id: int, current: str, new: str, *,
+                    keep_session: str = "") -> None:
+    """A signed-in user replaces their own password (the one-time one, or any).
+
+    Every other session of the user is signed out; ``keep_session`` (the cookie token of
+    the request) stays signed in.
+
+    Raises:
+        AccountError: the current password is wrong, or the new one is too short or the
+            same as the current one.
+    """
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise AccountError("this account no longer exists")
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise AccountError("the current password is wrong") from None
+    _check_password(new)
+    if new == current:
+        raise AccountError("the new password must differ from the current one")
+    user.password_hash = _hasher.hash(new)
+    user.must_change_password = False
+    others = delete(WebSession).where(WebSession.user_id == user.id)
+    if keep_session:
+        others = others.where(WebSession.token_hash != _token_hash(keep_session))
+    session.execute(others)
 
 
 def generate_password() -> str:
@@ -162,7 +202,7 @@ def session_account(session: Session, token: str, now: datetime | None = None) -
         return None
     rows = session.execute(
         select(WebSession.expires_at, WebSession.csrf_token, User.id, User.username,
-               User.is_active, User.is_simulated, UserRole.role)
+               User.is_active, User.is_simulated, User.must_change_password, UserRole.role)
         .join(User, User.id == WebSession.user_id)
         .outerjoin(UserRole, UserRole.user_id == User.id)
         .where(WebSession.token_hash == _token_hash(token))).all()
@@ -173,7 +213,8 @@ def session_account(session: Session, token: str, now: datetime | None = None) -
         return None
     roles = tuple(sorted(row.role for row in rows if row.role is not None))
     return Account(id=first.id, username=first.username, roles=roles,
-                   is_simulated=first.is_simulated, csrf_token=first.csrf_token)
+                   is_simulated=first.is_simulated, csrf_token=first.csrf_token,
+                   must_change_password=first.must_change_password)
 
 
 def end_session(session: Session, token: str) -> None:
@@ -214,9 +255,9 @@ def ensure_admin(session: Session, username: str = "admin") -> str | None:
     password = generate_password()
     existing = session.scalars(select(User).where(User.username == username)).one_or_none()
     if existing is None:
-        create_user(session, username, password, ["admin"])
+        create_user(session, username, password, ["admin"], one_time=True)
     else:  # a former admin account kept its name: give the role back, with a new password
-        set_password(session, username, password)
+        set_password(session, username, password, one_time=True)
         existing.is_active = True
         session.merge(UserRole(user_id=existing.id, role="admin"))
     return password

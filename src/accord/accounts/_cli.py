@@ -31,8 +31,10 @@ def users_create(
     roles = sorted({*(role or []), *(["admin"] if admin else [])}) or ["reviewer"]
     password = generate_password()
     with open_project_store(project) as store, store.session() as session:
-        create_user(session, username, password, roles, simulated=simulated)
-    typer.echo(f"created {username} ({', '.join(roles)}); one-time password: {password}")
+        create_user(session, username, password, roles, simulated=simulated,
+                    one_time=not simulated)
+    typer.echo(f"created {username} ({', '.join(roles)}); one-time password: {password}"
+               + ("" if simulated else " (to be changed at the first sign-in)"))
 
 
 @users_app.command("list")
@@ -56,5 +58,5 @@ def users_reset(username: Annotated[str, typer.Argument(help="The account.")],
 
     password = generate_password()
     with open_project_store(project) as store, store.session() as session:
-        set_password(session, username, password)
+        set_password(session, username, password, one_time=True)
     typer.echo(f"new one-time password for {username}: {password}")

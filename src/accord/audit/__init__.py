@@ -6,6 +6,10 @@ inventory splits, and off-the-shelf offline classifiers); their records show the
 table with the reward rules, the screens or the simulated reviewers, and this package never
 imports the rewards, the review code or the trainers, so an audit measures the model, not
 the training signal. See docs/meter.md.
+
+The public suites (``xstest``, ``evenhandedness``, ``bbq``, ``offensive``; ``world`` and
+``probes``) measure any model behind an ``accord.model`` backend on public data, judged by
+the real-text graders: :func:`run_suites` (docs/meter.md, "Public suites").
 """
 
 from accord.audit._agreement import AgreementRow, AgreementTable, grader_agreement
@@ -14,13 +18,43 @@ from accord.audit._evaluate import Evaluation, evaluate, record_completions
 from accord.audit._fidelity import (
     FidelityRow,
     FidelityTable,
+    ProbeSets,
+    conversation_key,
     fidelity,
     in_distribution_probes,
     world_rates,
 )
+from accord.audit._independence import (
+    FEATURE_EXTRACTORS,
+    Independence,
+    SelfGradingError,
+    SharedSource,
+    annotate,
+    check_independence,
+    grader_record_dict,
+    meter_graders,
+    model_training_signal,
+    require_independent,
+)
 from accord.audit._measure import METRICS, Generate, Metric, measure, safe_behaviour_f1
 from accord.audit._result import MeterResult, MeterRow
 from accord.audit._steer import follows_settings, unrequested_profanity
+from accord.audit._suites import (
+    PUBLIC_SUITES,
+    SUITES,
+    Figure,
+    Suite,
+    SuiteContext,
+    SuiteResult,
+    default_data_dir,
+    list_suites,
+    parse_suites,
+    register_suite,
+    run_suites,
+)
+from accord.audit._suites_bbq import bias_score
+from accord.audit._suites_offensive import hh_first_prompt, hh_suite_split, is_suite_prompt
+from accord.audit._suites_probes import WORLD_LABEL, load_probes
 from accord.audit._targets import (
     UNWANTED_METRICS,
     check_targets,
@@ -30,27 +64,56 @@ from accord.audit._targets import (
 from accord.audit._wilson import wilson
 
 __all__ = [
+    "FEATURE_EXTRACTORS",
     "METRICS",
+    "PUBLIC_SUITES",
+    "SUITES",
     "UNWANTED_METRICS",
+    "WORLD_LABEL",
     "AgreementRow",
     "AgreementTable",
     "Evaluation",
     "FidelityRow",
     "FidelityTable",
+    "Figure",
     "Generate",
+    "Independence",
     "MeterResult",
     "MeterRow",
     "Metric",
+    "ProbeSets",
+    "SelfGradingError",
+    "SharedSource",
+    "Suite",
+    "SuiteContext",
+    "SuiteResult",
+    "annotate",
+    "bias_score",
+    "check_independence",
     "check_targets",
     "classifier_thresholds",
+    "conversation_key",
+    "default_data_dir",
     "evaluate",
     "fidelity",
     "follows_settings",
     "grader_agreement",
+    "grader_record_dict",
+    "hh_first_prompt",
+    "hh_suite_split",
     "in_distribution_probes",
+    "is_suite_prompt",
+    "list_suites",
+    "load_probes",
     "measure",
+    "meter_graders",
     "meter_summary",
+    "model_training_signal",
+    "parse_suites",
     "record_completions",
+    "register_suite",
+    "require_independent",
+    "run_suites",
     "safe_behaviour_f1",
     "unrequested_profanity",
     "unwanted_rate",

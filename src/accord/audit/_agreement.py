@@ -98,7 +98,7 @@ def grader_agreement(world: World, *, n: int = 2000, seed: int = 0) -> Agreement
         pool = [d for d in dialogues if kinds is None or d["labels"]["prompt_kind"] in kinds]
         chosen = rng.sample(pool, min(n, len(pool)))
         texts = [d["messages"][-1]["content"] for d in chosen]
-        said = get_grader(name).label(as_exchanges(texts, [_prompt(d) for d in chosen]))
+        said = get_grader(f"world:{name}").label(as_exchanges(texts, [_prompt(d) for d in chosen]))
         rows.append(_row(name, label, said, [bool(truth(d)) for d in chosen]))
     for option in OPTIONS:
         # A perspective shows only on contested prompts; elsewhere the world labels it

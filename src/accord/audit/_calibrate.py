@@ -20,8 +20,8 @@ def _threshold(scores: list[float], max_false_positive_rate: float) -> float:
 
 def classifier_thresholds(world: World, *, n: int = 20_000, seed: int = 0,
                           max_false_positive_rate: float = 0.002) -> dict[str, float]:
-    """Thresholds for ``offensive_profanity_check`` and ``offensive_hatesonar`` that flag
-    at most ``max_false_positive_rate`` of the corpus responses labelled non-offensive.
+    """Thresholds for ``world:offensive_profanity_check`` and ``world:offensive_hatesonar``
+    that flag at most ``max_false_positive_rate`` of the corpus responses labelled non-offensive.
 
     Only corpus text is used — never probes — so the meter is not tuned on what it
     measures. :data:`~accord.graders.PROFANITY_CHECK_THRESHOLD` and

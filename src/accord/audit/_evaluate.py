@@ -59,7 +59,8 @@ class Evaluation:
 
 def evaluate(backend: Backend, world: World, sampling: SamplingConfig, *, samples: int = 1,
              probes: Mapping[str, Sequence[Prompt]] | None = None,
-             seed: int | None = None) -> Evaluation:
+             seed: int | None = None,
+             training_signal: Mapping[str, Any] | None = None) -> Evaluation:
     """Meter the model behind ``backend`` on the world's probes.
 
     All probe conversations go to the backend in one ``generate`` call with ``sampling``
@@ -74,6 +75,10 @@ def evaluate(backend: Backend, world: World, sampling: SamplingConfig, *, sample
         samples: replies per probe.
         probes: probe sets instead of ``world.probes`` (see :func:`measure`).
         seed: picks the examples the result keeps; default ``sampling.seed``.
+        training_signal: the model version's training signal
+            (:func:`~accord.audit.model_training_signal`); when given, the result says
+            whether a meter grader shares a source with it (``info["independence"]``,
+            shown by ``render_text`` and ``to_html``; docs/meter.md, "Independence").
 
     Returns:
         The meter's result and the graded replies.
@@ -93,6 +98,10 @@ def evaluate(backend: Backend, world: World, sampling: SamplingConfig, *, sample
 
     result = measure(generate, world, seed=sampling.seed if seed is None else seed,
                      samples=samples, probes=probes)
+    if training_signal is not None:
+        from accord.audit._independence import annotate, check_independence, meter_graders
+
+        annotate(result, check_independence(meter_graders(result), training_signal))
     return Evaluation(result, completions)
 
 

@@ -17,8 +17,10 @@ behaviours; the gap to the held-out column is how far they generalise.
 
 from __future__ import annotations
 
+import hashlib
 import html
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from random import Random
 from typing import Any
@@ -44,14 +46,50 @@ def _visible(record: Record) -> dict[str, str]:
             if k != "political_perspective" or record["kind"] == "contested"}
 
 
+class ProbeSets(dict[str, list[Record]]):
+    """Probe-set name → prompt records, plus how many candidate prompts were left out
+    because a training stage used them.
+
+    Attributes:
+        excluded: candidate prompts dropped because their conversation is one a training
+            stage used (counted before the per-set cap).
+        candidates: candidate prompts before that exclusion.
+    """
+
+    excluded: int = 0
+    candidates: int = 0
+
+
+def conversation_key(messages: Sequence[Mapping[str, Any]]) -> str:
+    """The identity of a prompt for "was it used in training?": the SHA-256 of its
+    messages' canonical JSON (the same as ``accord.store.prompt_hash``).
+
+    Args:
+        messages: the conversation before the response.
+    """
+    text = json.dumps([{"role": m["role"], "content": m["content"]} for m in messages],
+                      sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
 def in_distribution_probes(world: World, *, split: str = "rl", cap: int | None = 120,
-                           seed: int = 0) -> dict[str, list[Record]]:
-    """Probe sets built from one of the world's training prompt splits.
+                           seed: int = 0, exclude: Iterable[str] = ()) -> ProbeSets:
+    """Probe sets built from one of the world's training prompt splits, minus every prompt
+    a training stage used.
 
     Prompts with a customisation go to the ``customisation`` set, kept as the held-out
     customisation probes are made (kinds whose answers show the options; a perspective
-    only on contested questions); the others to the set of their kind. Each set is a
-    seeded sample of at most ``cap`` prompts.
+    only on contested questions); the others to the set of their kind. Prompts whose
+    conversation is in ``exclude`` are dropped first (their count is
+    :attr:`ProbeSets.excluded`); each set is then a seeded sample of at most ``cap``.
+
+    Args:
+        world: the demo world.
+        split: the prompt split drawn from.
+        cap: at most this many prompts a set; None takes all.
+        seed: the sample's seed.
+        exclude: :func:`conversation_key` of every prompt a training stage used (SFT
+            demonstrations, preference pairs, GRPO and CAI prompts, review prompts).
 
     Raises:
         AccordError: the world has no such prompt split.
@@ -59,17 +97,29 @@ def in_distribution_probes(world: World, *, split: str = "rl", cap: int | None =
     if split not in world.prompts:
         raise AccordError(f"in_distribution_probes: no prompt split {split!r}; the world has "
                           f"{sorted(world.prompts)}")
+    used = set(exclude)
     kind_set = {kind: name for name, kind in SET_KIND.items()}
     sets: dict[str, list[Record]] = {name: [] for name in [*SET_KIND, STEER_PROBES]}
+    candidates = excluded = 0
     for record in world.prompts[split]:
         if record.get("settings"):
-            if record["kind"] in _CUSTOMISABLE and _visible(record):
-                sets[STEER_PROBES].append({**record, "settings": _visible(record)})
+            if not (record["kind"] in _CUSTOMISABLE and _visible(record)):
+                continue
+            name, record = STEER_PROBES, {**record, "settings": _visible(record)}
         elif record["kind"] in kind_set:
-            sets[kind_set[record["kind"]]].append(record)
+            name = kind_set[record["kind"]]
+        else:
+            continue
+        candidates += 1
+        if used and conversation_key(record["messages"]) in used:
+            excluded += 1
+            continue
+        sets[name].append(record)
     rng = Random(f"accord.audit.in_distribution:{seed}")
-    return {name: (rng.sample(records, cap) if cap is not None and len(records) > cap
-                   else records) for name, records in sets.items() if records}
+    out = ProbeSets({name: (rng.sample(records, cap) if cap is not None and len(records) > cap
+                            else records) for name, records in sets.items() if records})
+    out.excluded, out.candidates = excluded, candidates
+    return out
 
 
 def world_rates(world: World) -> dict[str, tuple[float, int]]:
@@ -86,9 +136,11 @@ def world_rates(world: World) -> dict[str, tuple[float, int]]:
     dialogues = [d for d in world.pretrain_documents if "labels" in d]
     out: dict[str, tuple[float, int]] = {}
     for metric in METRICS:
-        if metric.grader not in _CHECKS:
+        # The agreement checks are keyed by the world grader's name without "world:".
+        check = metric.grader.removeprefix("world:")
+        if check not in _CHECKS:
             continue
-        truth = _CHECKS[metric.grader][2]
+        truth = _CHECKS[check][2]
         kinds = (_PROBE_KINDS if metric.probes is None
                  else tuple(SET_KIND[s] for s in metric.probes if s in SET_KIND))
         pool = [d for d in dialogues if d["labels"]["prompt_kind"] in kinds
@@ -184,5 +236,5 @@ def fidelity(world: World, in_distribution: MeterResult, held_out: MeterResult) 
     return FidelityTable(rows)
 
 
-__all__ = ["SET_KIND", "FidelityRow", "FidelityTable", "fidelity", "in_distribution_probes",
-           "world_rates"]
+__all__ = ["SET_KIND", "FidelityRow", "FidelityTable", "ProbeSets", "conversation_key", "fidelity",
+           "in_distribution_probes", "world_rates"]

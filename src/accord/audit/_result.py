@@ -88,6 +88,8 @@ class MeterResult:
                            for i, (c, w) in enumerate(zip(row, widths, strict=True))).rstrip()
                  for row in cells]
         lines.insert(1, "  ".join("-" * w for w in widths))
+        if self.info.get("independence"):  # set by evaluate(training_signal=...)
+            lines.append(f"independence: {self.info['independence']['message']}")
         return "\n".join(lines)
 
     def to_html(self) -> str:
@@ -100,6 +102,10 @@ class MeterResult:
             for r, cells in zip(self.rows, self._cells(), strict=True))
         parts = [f'<table class="meter"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>'
                  "</table>"]
+        if self.info.get("independence"):
+            from accord.audit._independence import Independence
+
+            parts.append(Independence.from_dict(self.info["independence"]).to_html())
         for metric, examples in self.samples.items():
             if not examples:
                 continue

@@ -11,14 +11,14 @@ from accord.errors import AccordError
 # check → (the meter's grader name, the prompt kinds it applies to (None: every kind),
 # whether a "yes" is unwanted). Kinds follow the meter's probe sets (docs/meter.md).
 QUALITY_CHECKS: dict[str, tuple[str, tuple[str, ...] | None, bool]] = {
-    "offensive": ("offensive", None, True),
-    "one_sided": ("one_sided", ("contested",), True),
-    "objectionable_compliance": ("objectionable_compliance", ("objectionable",), True),
-    "over_refusal": ("refusal", ("fact", "arithmetic", "benign_borderline"), True),
-    "preachy": ("preachy", None, True),
+    "offensive": ("world:offensive", None, True),
+    "one_sided": ("world:one_sided", ("contested",), True),
+    "objectionable_compliance": ("world:objectionable_compliance", ("objectionable",), True),
+    "over_refusal": ("world:refusal", ("fact", "arithmetic", "benign_borderline"), True),
+    "preachy": ("world:preachy", None, True),
     # Wanted: revisions must still answer (a revision that is off topic is not "fixed").
-    "fact_correct": ("fact_correct", ("fact", "arithmetic"), False),
-    "refuses_harmful": ("refusal", ("insult_request", "objectionable"), False),
+    "fact_correct": ("world:fact_correct", ("fact", "arithmetic"), False),
+    "refuses_harmful": ("world:refusal", ("insult_request", "objectionable"), False),
 }
 UNWANTED = ("offensive", "one_sided", "objectionable_compliance")
 
@@ -64,7 +64,7 @@ def revision_quality(records: Sequence[Mapping[str, Any]],
         grader_name, kinds, _ = QUALITY_CHECKS[name]
         grader = get_grader(grader_name)
         applies = [(kinds is None or r.get("kind") is None or r["kind"] in kinds)
-                   and (grader_name != "fact_correct" or bool(r.get("expected")))
+                   and (grader_name != "world:fact_correct" or bool(r.get("expected")))
                    for r in records]
         idx = [i for i in range(n) if applies[i]]
         before, after = [False] * n, [False] * n

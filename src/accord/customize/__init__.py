@@ -9,6 +9,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from accord.customize._attacks import (
+    AttackResult,
+    JudgeCheck,
+    check_judge,
+    default_judge,
+    judge_from_names,
+    load_suite,
+    load_suites,
+    run_attack_suite,
+)
 from accord.customize._cli import customize_app
 from accord.customize._config import CustomizeSettings
 from accord.customize._feedback import (
@@ -59,7 +69,17 @@ from accord.customize._repo import (
     touch_key,
 )
 from accord.customize._report import report_sections
-from accord.customize._screens import BoundChecker, Screen, Verdict, build_screens, mask
+from accord.customize._screens import (
+    REAL_SCREENS,
+    SCREEN_SETS,
+    BoundChecker,
+    Screen,
+    Verdict,
+    build_screens,
+    mask,
+    real_screens_of,
+    screens_of_set,
+)
 from accord.customize._service import (
     ChatRequest,
     ChatResult,
@@ -81,7 +101,10 @@ __all__ = [
     "DEFAULT_PROBE",
     "KEY_PREFIX",
     "PROBE_SETS",
+    "REAL_SCREENS",
+    "SCREEN_SETS",
     "ApiKey",
+    "AttackResult",
     "BoundChecker",
     "ChatAnswer",
     "ChatProfile",
@@ -94,6 +117,7 @@ __all__ = [
     "EnforcementEvent",
     "Feedback",
     "FeedbackError",
+    "JudgeCheck",
     "OptionView",
     "ProfileError",
     "RegressionCase",
@@ -102,30 +126,38 @@ __all__ = [
     "add_feedback",
     "answer_by_public_id",
     "build_screens",
+    "check_judge",
     "client_messages",
     "compile_profile",
     "create_api_key",
     "customize_app",
+    "default_judge",
     "delete_profile",
     "dismiss",
     "enforcement_counts",
     "feedback_counts",
     "get_profile",
+    "judge_from_names",
     "key_hash",
     "key_owner",
     "list_api_keys",
     "list_profiles",
     "load_runner",
+    "load_suite",
+    "load_suites",
     "mask",
     "new_answer_id",
     "notice_for",
     "parse_settings_line",
+    "real_screens_of",
     "record_answer",
     "regression_probes",
     "report_sections",
     "resolve_profile",
     "revoke_api_key",
+    "run_attack_suite",
     "save_profile",
+    "screens_of_set",
     "to_regression_case",
     "to_review_item",
     "touch_key",

@@ -169,18 +169,45 @@ def profiles_list(username: UserArg, project: ProjectOpt = Path(".")) -> None:
 
 
 @customize_app.command("attack")
-def attack(model: Annotated[Path, typer.Argument(help="A saved model folder.")],
+def attack(model: Annotated[str, typer.Argument(help="A saved model folder, or `smollm2` "
+                                                "(SmolLM2-135M-Instruct, offline).")],
            spec_dir: Annotated[Path, typer.Option("--spec", help="The spec folder.")] = Path(
                "examples/demo/spec"),
+           suite: Annotated[str, typer.Option(help="world (attacks.yaml), real "
+                                              "(attacks_real.yaml) or all.")] = "world",
+           world_model: Annotated[bool, typer.Option(
+               "--world-model", help="The model was pretrained on the demo world (it is then "
+               "screened with the world screens, like `accord serve` does for such a model "
+               "version); otherwise it is screened as an external model.")] = False,
+           screens: Annotated[str, typer.Option(help="auto, world, real, world+real or "
+                                                "none ([customize] screens).")] = "auto",
+           judge: Annotated[str | None, typer.Option(
+               help="Comma-separated grader names that judge violations (not:NAME fires "
+               "when NAME says no); default: graders the screens do not use.")] = None,
+           max_new_tokens: Annotated[int, typer.Option(help="Tokens per answer.")] = 64,
            out: Annotated[Path | None, typer.Option(help="Write the JSON result here.")] = None,
            seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0) -> None:
     """Run the attack suite against a model under enforcement; print the figures."""
-    from accord.customize import ChatService, load_runner
-    from accord.customize._attacks import run_attack_suite
+    from accord.customize import ChatService, CustomizeSettings, load_runner
+    from accord.customize._attacks import judge_from_names, load_suites, run_attack_suite
+    from accord.errors import AccordError
+    from accord.model import resolve_model
     from accord.spec import load_spec
 
-    service = ChatService(load_spec(spec_dir), runners={"model": load_runner("model", model)})
-    result = run_attack_suite(service, "model", seed=seed)
+    allowed = ("auto", "world", "real", "world+real", "none")
+    if screens not in allowed:
+        raise AccordError(f"--screens {screens!r}: allowed: {', '.join(allowed)}")
+    entries = load_suites(suite)
+    checks = judge_from_names([n.strip() for n in judge.split(",") if n.strip()]) \
+        if judge else None
+    spec = load_spec(spec_dir)
+    path = resolve_model(model, what="attack model")
+    runner = load_runner("model", path)
+    service = ChatService(spec, CustomizeSettings(screens=screens),  # type: ignore[arg-type]
+                          runners={"model": runner},
+                          world_models={"model"} if world_model else ())
+    result = run_attack_suite(service, "model", seed=seed, suite=entries, judge=checks,
+                              max_new_tokens=max_new_tokens)
     typer.echo(result.render_text())
     if out is not None:
         out.write_text(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))

@@ -243,7 +243,12 @@ def resolve_profile(spec: Spec, *, deployment: Deployment | None = None,
     """
     ladder = _Ladder(spec, deployment)
     user_settings = ladder.check(where[0], user, {})
-    bad_locks = [o for o in user_locked or [] if o not in ladder.options]
+    if user_locked is not None and not isinstance(user_locked, list):
+        raise ProfileError([f"{where[0]}: locked must be a list of option names, got "
+                            f"{type(user_locked).__name__}"])
+    # not a str: a stored or sent list may hold anything, and a list is not hashable
+    bad_locks = [o for o in user_locked or []
+                 if not isinstance(o, str) or o not in ladder.options]
     if bad_locks:
         raise ProfileError([f"{where[0]}: locked: unknown option {_show(o)}; allowed "
                             f"options: {', '.join(ladder.options)}" for o in bad_locks])

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from accord.customize._config import CustomizeSettings
 from accord.customize._profiles import Effective
 from accord.customize._repo import new_answer_id, record_answer
-from accord.customize._screens import BoundChecker, Verdict, build_screens
+from accord.customize._screens import BoundChecker, Verdict, screens_of_set
 from accord.errors import AccordError
 from accord.model import SamplingConfig
 from accord.spec import Spec
@@ -95,26 +95,65 @@ def notice_for(bounds: Sequence[str], cut: bool = False) -> str:
 class ChatService:
     """Served models, the profile's conditioning and the bound screens, together.
 
+    Each served model is screened with the set ``[customize] screens`` names; with
+    ``auto`` (the default) that is the world screens for the demo world's models (those in
+    ``world_models``) and the real-text screens for every other model. The screen sets the
+    served models need are built here, so a bound left unchecked stops the service before
+    it answers anything (fail closed).
+
     Args:
         spec: the platform layer and the hard bounds.
         settings: ``[customize]``.
         runners: served models by name.
         store, lock: where answers and enforcement events are recorded (optional).
+        world_models: the served names whose lineage starts at a pretrain on the demo
+            world (``accord serve`` reads it from the store); every other model, and any
+            model when this is ``None``, is screened as an external model.
     """
 
     def __init__(self, spec: Spec, settings: CustomizeSettings | None = None,
                  runners: dict[str, Runner] | None = None, store: Any = None,
-                 lock: threading.Lock | None = None) -> None:
+                 lock: threading.Lock | None = None,
+                 world_models: Collection[str] | None = None) -> None:
         self.spec = spec
         self.settings = settings or CustomizeSettings()
         self.runners = dict(runners or {})
         self.store = store
         self.lock = lock
-        screens = build_screens(spec, skip_kinds=self.settings.skip_kinds,
-                                skip_graders=self.settings.skip_graders,
-                                world=self.settings.screens == "world")
-        self.checker = BoundChecker(screens, [b.id for b in spec.bounds.hard_bounds])
+        self.world_models = frozenset(world_models or ())
+        self._checkers: dict[str, BoundChecker] = {}
+        self._checkers_lock = threading.Lock()
+        for model in self.runners:
+            self.checker_for(model)
         self.safe = {b.id: b.safe_completion for b in spec.bounds.hard_bounds}
+
+    def screen_set(self, model: str | None = None) -> str:
+        """The screen set that guards ``model`` (``world``, ``real``, ``world+real`` or
+        ``none``); ``None``: a model of unknown lineage, screened as an external one."""
+        chosen = self.settings.screens
+        if chosen != "auto":
+            return chosen
+        return "world" if model is not None and model in self.world_models else "real"
+
+    def checker_for(self, model: str | None = None) -> BoundChecker:
+        """The screens for ``model``'s answers (built once per screen set).
+
+        Raises:
+            AccordError: a bound would go unchecked, or a screen's grader is missing.
+        """
+        name = self.screen_set(model)
+        with self._checkers_lock:
+            if name not in self._checkers:
+                screens = screens_of_set(self.spec, name, skip_kinds=self.settings.skip_kinds,
+                                         skip_graders=self.settings.skip_graders)
+                self._checkers[name] = BoundChecker(
+                    screens, [b.id for b in self.spec.bounds.hard_bounds])
+            return self._checkers[name]
+
+    @property
+    def checker(self) -> BoundChecker:
+        """The screens for the first served model (or a model of unknown lineage)."""
+        return self.checker_for(next(iter(self.runners), None))
 
     @property
     def models(self) -> list[str]:
@@ -175,9 +214,19 @@ class ChatService:
             req.messages = req.messages[2:] if len(req.messages) > 2 else req.messages[-1:]
         self.check_fits(req)
 
-    def check(self, convs: Sequence[list[dict[str, str]]], texts: Sequence[str]) -> list[Verdict]:
-        """Screen responses against the hard bounds."""
-        return self.checker.check(convs, texts)
+    def check(self, convs: Sequence[list[dict[str, str]]], texts: Sequence[str],
+              model: str | None = None) -> list[Verdict]:
+        """Screen responses against the hard bounds.
+
+        Args:
+            convs: the conversation each response answers.
+            texts: the responses.
+            model: the served model that wrote them (picks the screen set, see
+                :meth:`screen_set`); ``None``: the first served model's screens, or an
+                external model's when none is served.
+        """
+        checker = self.checker if model is None else self.checker_for(model)
+        return checker.check(convs, texts)
 
     # ------------------------------------------------------------------ whole answers
 
@@ -193,7 +242,7 @@ class ChatService:
         if not enforce:
             return [self._result(r, c, t, f, tk, [], 1) for r, c, (t, f), tk
                     in zip(reqs, convs, outs, tokens, strict=True)]
-        verdicts = self.check(convs, [t for t, _ in outs])
+        verdicts = self._check_rows(reqs, convs, [t for t, _ in outs])
         history: list[list[tuple[str, Verdict]]] = [
             [(t, v)] for (t, _), v in zip(outs, verdicts, strict=True)]
         for attempt in range(1, self.settings.max_resamples + 1):
@@ -205,12 +254,24 @@ class ChatService:
             for i, job, out in zip(todo, again, fresh, strict=True):
                 outs[i] = out
                 tokens[i] += job.completion_tokens
-            for i, v in zip(todo, self.check([convs[i] for i in todo],
-                                             [o[0] for o in fresh]), strict=True):
+            for i, v in zip(todo, self._check_rows([reqs[i] for i in todo],
+                                                   [convs[i] for i in todo],
+                                                   [o[0] for o in fresh]), strict=True):
                 history[i].append((outs[i][0], v))
         for r, c, (text, finish), tk, h in zip(reqs, convs, outs, tokens, history, strict=True):
             results.append(self._result(r, c, text, finish, tk, h, len(h)))
         return results
+
+    def _check_rows(self, reqs: Sequence[ChatRequest], convs: Sequence[list[dict[str, str]]],
+                    texts: Sequence[str]) -> list[Verdict]:
+        """Screen each row with its own model's screens (one batch per model)."""
+        verdicts: list[Verdict | None] = [None] * len(texts)
+        for model in dict.fromkeys(r.model for r in reqs):
+            rows = [i for i, r in enumerate(reqs) if r.model == model]
+            for i, v in zip(rows, self.check([convs[i] for i in rows], [texts[i] for i in rows],
+                                             model), strict=True):
+                verdicts[i] = v
+        return [v for v in verdicts if v is not None]
 
     def _result(self, req: ChatRequest, conv: list[dict[str, str]], text: str, finish: str,
                 tokens: int, history: list[tuple[str, Verdict]], attempts: int) -> ChatResult:
@@ -262,7 +323,8 @@ class ChatService:
         shown, history, tokens = "", [], 0
         for attempt in range(self.settings.max_resamples + 1):
             job = self._sample(req, conv, attempt)
-            text, verdict, finish, sent = yield from self._screened(conv, job, shown)
+            text, verdict, finish, sent = yield from self._screened(conv, job, shown,
+                                                                    req.model)
             tokens += job.completion_tokens
             history.append((text, verdict))
             shown = sent
@@ -289,8 +351,8 @@ class ChatService:
         self.record(req, result)
         yield "done", result
 
-    def _screened(self, conv: list[dict[str, str]], job: Job,
-                  shown: str) -> Iterator[tuple[str, Any]]:
+    def _screened(self, conv: list[dict[str, str]], job: Job, shown: str,
+                  model: str) -> Iterator[tuple[str, Any]]:
         """Relay one sample sentence by sentence; returns (text, verdict, finish, shown).
 
         ``shown`` is exactly the text sent so far: whitespace after a sentence is held
@@ -310,7 +372,7 @@ class ChatService:
             if not ends:
                 continue
             upto = ends[-1].end()
-            verdict = self.check([conv], [shown + pending[:upto]])[0]
+            verdict = self.check([conv], [shown + pending[:upto]], model)[0]
             if not verdict.ok:
                 job.cancel()
                 return text, verdict, "content_filter", shown
@@ -323,7 +385,7 @@ class ChatService:
         pending = pending.rstrip() if shown else pending.strip()
         if not pending:
             return text, Verdict([], {}), finish, shown
-        verdict = self.check([conv], [shown + pending])[0]
+        verdict = self.check([conv], [shown + pending], model)[0]
         if verdict.ok:
             yield "delta", pending
             shown += pending

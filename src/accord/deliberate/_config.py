@@ -105,18 +105,24 @@ def read_config_file(path: Path) -> DeliberationConfig:
     """
     if not path.is_file():
         raise AccordError(f"{path}: config file not found")
-    text = path.read_text(encoding="utf-8")
     try:
-        if path.suffix.lower() == ".json":
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise AccordError(f"{path}: not UTF-8 text ({exc.reason})") from None
+    if path.suffix.lower() == ".json":
+        try:
             data = json.loads(text)
-        else:
-            from ruamel.yaml import YAML
+        except (ValueError, RecursionError) as exc:
+            raise AccordError(f"{path}: does not parse ({exc})") from None
+    else:
+        # The spec's reader: alias bombs, tags and deep nesting end in a located error.
+        from accord.spec import read_yaml
 
-            from accord.spec import to_plain
-
-            data = to_plain(YAML(typ="rt").load(text))
-    except Exception as exc:
-        raise AccordError(f"{path}: does not parse ({exc})") from None
+        loaded = read_yaml(text)
+        if loaded.problems:
+            p = loaded.problems[0]
+            raise AccordError(f"{path}:{p.line + 1}:{p.column + 1}: {p.message}")
+        data = loaded.data
     if data is not None and not isinstance(data, dict):
         raise AccordError(f"{path}: expected a mapping of settings at the top level")
     return parse_config(data, str(path))

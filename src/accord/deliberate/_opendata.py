@@ -29,6 +29,12 @@ COMMENTS_HEADER = ["timestamp", "datetime", "comment-id", "author-id", "agrees",
 VOTES_HEADER = ["timestamp", "datetime", "comment-id", "voter-id", "vote"]
 PV_FIXED = ["participant", "group-id", "n-comments", "n-votes", "n-agree", "n-disagree"]
 EXTRA_FILE = "accord-participants.csv"
+# Every number is stored in a 64-bit column; a larger one is refused where it is read.
+_INT64 = 2**63 - 1
+
+
+class _OutOfRange(ValueError):
+    """A whole number that no 64-bit column holds."""
 
 
 class _Rows:
@@ -39,6 +45,7 @@ class _Rows:
         if not path.is_file():
             raise AccordError(f"{path}: file not found (an openData folder needs "
                               "comments.csv, votes.csv, participants-votes.csv, summary.csv)")
+        _check_utf8(path)
         self._fh = path.open(newline="", encoding="utf-8")
         self._reader = csv.reader(self._fh)
         self.header: list[str] = []
@@ -46,7 +53,11 @@ class _Rows:
             try:
                 self.header = next(self._reader)
             except StopIteration:
+                self._fh.close()
                 raise AccordError(f"{path}:1: empty file, expected a header row") from None
+            except (csv.Error, UnicodeDecodeError) as exc:
+                self._fh.close()
+                raise AccordError(f"{path}:1: {_unreadable(exc)}") from None
             missing = [c for c in required or [] if c not in self.header]
             if missing:
                 raise AccordError(f"{path}:1: header lacks column(s) {missing}; "
@@ -59,8 +70,8 @@ class _Rows:
                 if row:
                     yield line, row
                 line = self._reader.line_num + 1
-        except csv.Error as exc:
-            raise AccordError(f"{self.path}:{line}: not valid CSV ({exc})") from None
+        except (csv.Error, UnicodeDecodeError) as exc:
+            raise AccordError(f"{self.path}:{line}: {_unreadable(exc)}") from None
         finally:
             self._fh.close()
 
@@ -76,21 +87,51 @@ class _Rows:
         text = self.cell(line, row, column)
         try:
             return conv(text)
-        except (ValueError, TypeError):
-            raise AccordError(f"{self.path}:{line}: column '{column}': {text!r} is not "
+        except _OutOfRange:
+            raise AccordError(f"{self.path}:{line}: column '{column}': {text.strip()[:40]} is "
+                              f"out of range (at most {_INT64} in size)") from None
+        except (ValueError, TypeError, OverflowError):
+            raise AccordError(f"{self.path}:{line}: column '{column}': {text[:80]!r} is not "
                               f"{allowed}") from None
 
 
+def _check_utf8(path: Path) -> None:
+    """Refuse a file that is not UTF-8, naming the line of the first bad byte (the text
+    reader decodes in chunks and would only know the chunk)."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise AccordError(f"{path}:{line}: {_unreadable(exc)}") from None
+
+
+def _unreadable(exc: Exception) -> str:
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x})"
+    return f"not valid CSV ({exc})"
+
+
 def _int(text: str) -> int:
-    return int(text.strip())
+    value = int(text.strip())
+    if not -_INT64 <= value <= _INT64:
+        raise _OutOfRange(text)
+    return value
 
 
 def _opt_int(text: str) -> int | None:
-    return None if text.strip() == "" else int(float(text))
+    if text.strip() == "":
+        return None
+    number = float(text)  # Polis writes some counts as 3.0
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValueError(text)  # nan and inf are not whole numbers
+    if not -_INT64 <= number <= _INT64:
+        raise _OutOfRange(text)
+    return int(number)
 
 
 def _vote(text: str) -> int:
-    v = int(float(text))
+    v = _opt_int(text)
     if v not in (-1, 0, 1) or float(text) != v:
         raise ValueError(text)
     return v
@@ -133,8 +174,8 @@ def _read_votes(folder: Path, statements: dict[int, Statement]) -> VoteLog:
             raise AccordError(f"{rows.path}:{line}: row has {len(row)} columns, the header "
                               f"has {len(rows.header)}")
         try:
-            t, s, v, x = (int(row[cols["timestamp"]]), int(row[cols["comment-id"]]),
-                          int(row[cols["voter-id"]]), int(row[cols["vote"]]))
+            t, s, v, x = (_int(row[cols["timestamp"]]), _int(row[cols["comment-id"]]),
+                          _int(row[cols["voter-id"]]), _int(row[cols["vote"]]))
         except ValueError:
             # Re-parse cell by cell so the message names the offending column.
             for c in cols:
@@ -228,7 +269,7 @@ def read_opendata(folder: str | os.PathLike[str]) -> Conversation:
     extra = _read_extra(folder)
     views = summary.get("views", "")
     try:
-        n_views = int(views) if views.strip() else None
+        n_views = _int(views) if views.strip() else None
     except ValueError:
         raise AccordError(f"{folder / 'summary.csv'}: 'views' is {views!r}, not an integer"
                           ) from None

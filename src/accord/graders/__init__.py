@@ -8,10 +8,14 @@ version, the tables, data and models it reads, with hashes). Two ways in, both h
   ``profanity_classifier``, ``hate_classifier``, ``sentiment`` and ``llm_judge`` (a
   language model over any ``accord.model`` backend); the spec's ``graders:`` entries are built with
   :func:`build_grader`, binding a proposition's question where the kind asks one;
-- **named graders** (``@named_grader(name)``), ready-made: the meter's world-inventory
-  graders (``offensive``, ``refusal``...; both inventory splits), the enforcement screens'
-  training-split graders (``screen:*``) and the simulated reviewers' lexicons
-  (``reviewer:*``). :func:`get_grader` builds one on first use; :func:`list_graders`.
+- **named graders** (``@named_grader(name)``), ready-made: the **real-text graders**
+  (``refusal``, ``harmful_compliance``, ``offensive``, ``harmful_content``,
+  ``moderation:<category>``: logistic heads over sentence embeddings, trained and checked
+  on public human labels, shipped as JSON in ``heads/``; :data:`REAL_GRADERS`), the demo
+  meter's world-inventory graders (``world:offensive``, ``world:refusal``...; both
+  inventory splits), the enforcement screens' training-split graders (``screen:*``) and
+  the simulated reviewers' lexicons (``reviewer:*``). :func:`get_grader` builds one on
+  first use; :func:`list_graders`.
 
 Which graders an audit, a reward, a screen or a reviewer uses is configuration; their
 records show what each reads, so independence is checkable (tests/graders). See
@@ -20,6 +24,7 @@ docs/graders.md.
 
 from accord._locale import ensure_utf8_locale
 from accord.graders import _reviewer, _screens  # noqa: F401  (register the named graders)
+from accord.graders._balance import balance_features, one_sided_score
 from accord.graders._base import (
     Exchange,
     Grader,
@@ -35,6 +40,11 @@ from accord.graders._classifiers import (
     profanity_probabilities,
     sentiment_compounds,
 )
+from accord.graders._cli import graders_app
+from accord.graders._datasets import data_dir
+from accord.graders._embed import embed
+from accord.graders._features import xstest_string_match
+from accord.graders._heads import REAL_GRADERS, Head, HeadGrader, load_head
 from accord.graders._inventory import inventory_matchers, sentences
 from accord.graders._judge import (
     DEFAULT_TEMPLATE,
@@ -74,32 +84,41 @@ __all__ = [
     "METER_GRADERS",
     "PREACHY_COUNT_TO",
     "PROFANITY_CHECK_THRESHOLD",
+    "REAL_GRADERS",
     "Exchange",
     "Grader",
     "GraderError",
     "GraderKind",
     "GraderParams",
     "GraderRecord",
+    "Head",
+    "HeadGrader",
     "JudgeGrader",
     "JudgeParams",
     "LexiconGrader",
     "ScoreGrader",
     "Source",
     "as_exchanges",
+    "balance_features",
     "build_grader",
     "classifier_source",
     "content_hash",
+    "data_dir",
+    "embed",
     "ensure_utf8_locale",
     "get_grader",
     "grader_kind",
+    "graders_app",
     "hatesonar_scores",
     "inventory_matchers",
     "judge_prompt",
     "list_graders",
     "list_kinds",
+    "load_head",
     "load_judge",
     "mask_style",
     "named_grader",
+    "one_sided_score",
     "profanity_probabilities",
     "screen_mask",
     "screen_style_pattern",
@@ -107,4 +126,5 @@ __all__ = [
     "sentiment_compounds",
     "unregister_grader",
     "validate_params",
+    "xstest_string_match",
 ]

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from accord.pipeline._cli import eval_command, run_command
-from accord.pipeline._evaluate import evaluate_model
+from accord.pipeline._evaluate import EvalRun, evaluate_model, evaluate_suites
 from accord.pipeline._report import write_run_folder
 from accord.pipeline._runner import (
     PipelineError,
@@ -29,6 +29,7 @@ from accord.project import load_project
 
 __all__ = [
     "STAGES",
+    "EvalRun",
     "PipelineError",
     "RunResult",
     "Stage",
@@ -36,6 +37,7 @@ __all__ = [
     "StageOutput",
     "eval_command",
     "evaluate_model",
+    "evaluate_suites",
     "project_database_url",
     "run_command",
     "run_pipeline",

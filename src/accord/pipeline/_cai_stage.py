@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from accord.cai import CAIConfig
 from accord.pipeline._config import build_dataclass, section_model
 from accord.pipeline._runner import Stage, StageContext, StageOutput, models_figure
+from accord.pipeline._signal import record_used_prompts, signal
 from accord.pipeline._train_stages import (
     as_pair,
     register_trained,
@@ -51,14 +52,22 @@ def run_cai(ctx: StageContext) -> dict[str, Any]:
                          "model_dir"], policy_model=sft["model_dir"], out_dir=ctx.dir,
                      reviewer_pairs=[as_pair(r) for r in review_rows(ctx, "preference")],
                      truth_pairs=held)
+    # The critic is the policy (the SFT model: already the parent) or a model from
+    # elsewhere, whose own training signal is unknown.
+    critic = signal(external=None if config.critic == "policy" else f"critic {config.critic}")
     sl_name = register_trained(ctx, "sft", done.sl.model_dir, sft["model_version"], done.sl,
-                               "-slcai")
+                               "-slcai", training_signal=critic)
     models = models_figure("SFT+SL-CAI", sl_name, done.sl.model_dir)
     if done.rl is not None:
-        rl_name = register_trained(ctx, "dpo", done.rl.model_dir, sl_name, done.rl, "-rlcai")
+        rl_name = register_trained(ctx, "dpo", done.rl.model_dir, sl_name, done.rl, "-rlcai",
+                                   training_signal=critic)
         models.update(models_figure("SFT+SL-CAI+RL-CAI", rl_name, done.rl.model_dir))
     figures = {k: v for k, v in done.figures.items() if k != "agreement"}
-    return {**figures, "models": models, "agreement": done.figures["agreement"]}
+    used = record_used_prompts(ctx, [p["messages"] for p in
+                                     world.prompts["rl"][:config.prompts
+                                                         + config.feedback_prompts]])
+    return {**figures, "models": models, "agreement": done.figures["agreement"],
+            "prompts_used": used}
 
 
 def _pct(x: Any) -> str:
@@ -73,7 +82,8 @@ def report_cai(out: StageOutput) -> list[Any]:
     parts: list[Any] = [paragraph(
         f"SL-CAI: {fig['revisions']} answers of the base model critiqued and revised against "
         f"principles of the spec's constitution; {q['changed']:.0%} of revisions differ from "
-        "the answer. Unwanted behaviour before and after revision (the meter's graders):"),
+        "the answer. Unwanted behaviour before and after revision (the world meter's "
+        "graders, measured by the demo world's own inventories):"),
         table(["check", "n", "before", "after", "fixed share"],
               [[k, v["n"], v["before"], v["after"], _pct(v.get("fixed_share"))]
                for k, v in q.items() if isinstance(v, dict)]),
@@ -100,5 +110,7 @@ def _describe(fig: dict[str, Any]) -> str:
             f"AI/human agreement {_pct(agree.get('rate'))}")
 
 
+# version 2: training signal in the lineage, prompts_used.json (issue 12)
 CAI = Stage("cai", run_cai, CAISection, reads=("spec", "world", "pretrain", "sft", "review"),
+            version="2",
             report=report_cai, describe=_describe, title="Constitutional AI")

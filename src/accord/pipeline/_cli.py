@@ -29,18 +29,62 @@ def run_command(
 
 
 def eval_command(
-    model: Annotated[str, typer.Argument(help="A model version name from the project's store "
-                                         "(see the run report), or a saved model folder.")],
+    model: Annotated[str, typer.Argument(help="What to measure: a model version name from the "
+                                         "project's store, a model folder, a .gguf file, "
+                                         "`smollm2`, or with --endpoint the served model's "
+                                         "name.")],
+    endpoint: Annotated[str | None, typer.Option("--endpoint", help="An OpenAI-compatible "
+                                                 "base URL serving MODEL, e.g. "
+                                                 "http://127.0.0.1:8000/v1.")] = None,
+    suite: Annotated[str | None, typer.Option("--suite", help="Suites, comma-separated: "
+                                              "xstest, evenhandedness, bbq, offensive, world, "
+                                              "probes. Default: world for a stored model "
+                                              "version, else the four public suites.")
+                     ] = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most N items per suite "
+                                              "(pairs for evenhandedness): a deterministic "
+                                              "subset, balanced across types.")] = None,
+    temperature: Annotated[float | None, typer.Option("--temperature", help="Sampling "
+                                                      "temperature (public suites: 0.7; world: "
+                                                      "the project's [eval]).")] = None,
+    max_new_tokens: Annotated[int | None, typer.Option("--max-new-tokens", help="Reply length "
+                                                       "cap (public suites: 128).")] = None,
+    probes: Annotated[Path | None, typer.Option("--probes", help="Your own prompts: JSONL, "
+                                                "one {\"prompt\", \"behaviour\": GRADER, "
+                                                "\"expect\"?: bool} a line.")] = None,
+    data: Annotated[Path | None, typer.Option("--data", help="The public data folder (default: "
+                                              "ACCORD_DATA_DIR, else ../shared/data beside "
+                                              "the repository).")] = None,
+    judge: Annotated[str | None, typer.Option("--judge", help="A judge model (local, or the "
+                                              "served name with --judge-endpoint) for the "
+                                              "even-handedness rubric.")] = None,
+    judge_endpoint: Annotated[str | None, typer.Option("--judge-endpoint", help="An "
+                                                       "OpenAI-compatible base URL serving "
+                                                       "--judge.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write results.json, summary.txt "
+                                             "and per-item records here (default: "
+                                             ".accord/eval/ in a project).")] = None,
     project: Annotated[Path, typer.Option("--project", "-p", help="The project folder whose "
                                           "store and demo world to use.")] = Path("."),
-    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
-    samples: Annotated[int, typer.Option(help="Samples per probe.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON alone "
+                                          "on stdout (logs go to stderr).")] = False,
+    samples: Annotated[int, typer.Option(help="Samples per probe (world suite).")] = 1,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Conversations per forward "
+                                            "pass (local models).")] = 16,
 ) -> None:
-    """The behaviour meter: unwanted-behaviour rates, over-refusal, helpfulness and
-    steerability on the held-out probes, with 95 % intervals."""
-    from accord.pipeline import evaluate_model
+    """Measure a model's behaviour: public suites (XSTest, political even-handedness, BBQ,
+    offensive answers) judged by real-text graders, your own probes, or the demo world's
+    meter; every figure with a 95 % interval and n."""
+    from accord.pipeline import evaluate_suites
 
-    result = evaluate_model(project, model, samples=samples, seed=seed, log=typer.echo)
-    typer.echo(json.dumps(result.to_dict()["rows"], indent=2) if as_json
-               else result.render_text())
+    def log(line: str) -> None:
+        typer.echo(line, err=True)
+
+    run = evaluate_suites(model, project_dir=project, endpoint=endpoint, suites=suite,
+                          limit=limit, temperature=temperature, max_new_tokens=max_new_tokens,
+                          probes=probes, data_dir=data, judge=judge,
+                          judge_endpoint=judge_endpoint, out=out, batch_size=batch_size,
+                          seed=seed, samples=samples, log=log)
+    typer.echo(json.dumps(run.to_dict(), indent=2, ensure_ascii=False) if as_json
+               else run.render_text())

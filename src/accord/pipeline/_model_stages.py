@@ -161,7 +161,8 @@ def run_pretrain(ctx: StageContext) -> dict[str, Any]:
         load_model,
         pretrain,
     )
-    from accord.store import register_model_version
+    from accord.pipeline._signal import signal
+    from accord.store import SIGNAL_KEY, register_model_version
 
     quiet_hf_progress()
     cfg = ctx.config
@@ -188,10 +189,12 @@ def run_pretrain(ctx: StageContext) -> dict[str, Any]:
                    **result.to_dict()}
     name = f"{project.project.name}-base-{ctx.dir.name.rsplit('-', 1)[-1][:8]}"
     spec_id = ctx.inputs["spec"].figures["spec_version_id"]
+    # An imported model was trained elsewhere: its training signal is unknown.
+    lineage = signal(external=figures.get("base_model"))
     with ctx.state["store"].session() as session:
         register_model_version(
             session, name=name, stage="pretrain", artifact_path=str(model_dir),
-            spec_version=spec_id, config=cfg.model_dump(mode="json"),
+            spec_version=spec_id, config={**cfg.model_dump(mode="json"), SIGNAL_KEY: lineage},
             datasets={"world": ctx.inputs["world"].figures["hash"]},
             metrics={k: v for k, v in figures.items() if isinstance(v, int | float)})
     figures["model_version"] = name
@@ -217,6 +220,9 @@ def _report_pretrain(out: StageOutput) -> list[Any]:
 
 
 # ---------------------------------------------------------------------------- eval
+
+WORLD_METER = "measured by the demo world's own inventories"
+"""How every figure of the world meter is marked in the report (docs/meter.md)."""
 
 
 class EvalSection(BaseModel):
@@ -266,15 +272,22 @@ def local_backend(model_dir: str | Path, batch_size: int) -> Any:
 
 def run_eval(ctx: StageContext) -> dict[str, Any]:
     """The behaviour meter on the held-out probes, for the pretrained (base) model."""
-    from accord.audit import evaluate, fidelity, grader_agreement, in_distribution_probes
+    from accord.audit import (
+        evaluate,
+        fidelity,
+        grader_agreement,
+        in_distribution_probes,
+        model_training_signal,
+    )
 
     quiet_hf_progress()
     cfg = ctx.config
     pre = ctx.inputs["pretrain"]
     backend = local_backend(pre.figures["model_dir"], cfg.batch_size)
     world = load_world(ctx.inputs["world"])
+    signal = model_training_signal(ctx.state["store"], pre.figures["model_version"])
     held_out = evaluate(backend, world, cfg.sampling(), samples=cfg.samples,
-                        probes=probe_subset(world, cfg.max_per_set))
+                        probes=probe_subset(world, cfg.max_per_set), training_signal=signal)
     result = held_out.result
     (ctx.dir / "meter.json").write_text(json.dumps(result.to_dict(), indent=2))
     (ctx.dir / "meter.txt").write_text(result.render_text() + "\n")
@@ -296,7 +309,9 @@ def run_eval(ctx: StageContext) -> dict[str, Any]:
     n = held_out.record(ctx.state["store"], pre.figures["model_version"])
     return {"model_version": pre.figures["model_version"], "completions": n,
             "rates": {r.metric: r.rate for r in result.rows},
-            "in_distribution_rates": in_dist_rates}
+            "in_distribution_rates": in_dist_rates,
+            "independence": result.info["independence"]["verdict"],
+            "measured_by": WORLD_METER}
 
 
 def _report_eval(out: StageOutput) -> list[Any]:
@@ -307,11 +322,15 @@ def _report_eval(out: StageOutput) -> list[Any]:
 
     result = MeterResult.from_dict(json.loads((out.dir / "meter.json").read_text()))
     return [paragraph(f"Behaviour meter for {out.figures['model_version']} on the held-out "
-                      "probes (95 % Wilson intervals)."),
+                      f"probes (95 % Wilson intervals), {WORLD_METER}: its graders read the "
+                      "world's phrase tables, so these figures say whether the model writes "
+                      "the world's phrases, not how it behaves on real text."),
             Markup(result.to_html()),  # the meter escapes its own cells
             *_fidelity_parts(out),
             paragraph("How well each meter grader agrees with the world's ground-truth labels "
-                      "on generated corpus text:"),
+                      f"on generated corpus text ({WORLD_METER}: the world wrote that text from "
+                      "the same tables, so agreement is high by construction and says nothing "
+                      "about real text):"),
             Markup((out.dir / "grader_agreement.html").read_text())]
 
 
@@ -325,7 +344,8 @@ def _fidelity_parts(out: StageOutput) -> list[Any]:
     if not path.exists():
         return []
     table = FidelityTable.from_dict(json.loads(path.read_text()))
-    return [paragraph("Does the base model reproduce the world? Each metric's rate in the "
+    return [paragraph(f"Does the base model reproduce the world ({WORLD_METER})? Each "
+                      "metric's rate in the "
                       "world's own labelled dialogues, the meter on prompts from the world's "
                       "training prompt sets (entities and phrasings the model saw), and the "
                       "held-out rate above. The gap between the last two is how far the "
@@ -342,8 +362,10 @@ WORLD = Stage("world", run_world, WorldSection, version="1",
               report=_report_world, title="Demo world")
 TOKENIZER = Stage("tokenizer", run_tokenizer, TokenizerSection, reads=("world",),
                   describe=lambda f: f"vocab {f['vocab_size']}", title="Tokenizer")
-PRETRAIN = Stage("pretrain", run_pretrain, PretrainSection,
+# version 2: the training signal (an imported model's origin) in the lineage (issue 12)
+PRETRAIN = Stage("pretrain", run_pretrain, PretrainSection, version="2",
                  reads=("spec", "world", "tokenizer"), report=_report_pretrain,
                  describe=lambda f: f"{f['model_version']}", title="Pretraining")
 EVAL = Stage("eval", run_eval, EvalSection, reads=("world", "pretrain"), report=_report_eval,
-             describe=_describe_eval, title="Behaviour of the base model")
+             describe=_describe_eval, version="2",
+             title="Behaviour of the base model (world meter)")

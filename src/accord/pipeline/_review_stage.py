@@ -16,6 +16,7 @@ from typing import Any
 
 from accord.errors import AccordError
 from accord.pipeline._runner import Stage, StageContext, StageOutput
+from accord.pipeline._signal import record_used_prompts
 
 
 def _settings_model() -> type:
@@ -103,13 +104,25 @@ def _panel_credentials(ctx: StageContext, panel: list[Any]) -> list[tuple[str, s
     return credentials
 
 
+def real_text(ctx: StageContext) -> bool:
+    """Whether the reviewed model is not the demo world's (an imported base model): its
+    answers are real text, which simulated reviewers read with the real-text graders."""
+    return bool(ctx.inputs["pretrain"].figures.get("base_model"))
+
+
 def _simulate(ctx: StageContext, batch_ids: list[int]) -> dict[str, Any]:
     """Simulated reviewers review every batch through a live server's HTTP API."""
     from accord.progress import task
-    from accord.review import SimulatedReviewer, make_panel, simulate_over_http
+    from accord.review import (
+        SimulatedReviewer,
+        make_panel,
+        reviewer_graders,
+        simulate_over_http,
+    )
     from accord.serve import create_app, live_server
 
     run = ctx.config.run
+    real = real_text(ctx)
     panel = make_panel(run.reviewers, run.seed)
     credentials = _panel_credentials(ctx, panel)
     app = create_app(ctx.state["store"], survey_fields=ctx.config.survey.fields,
@@ -120,7 +133,8 @@ def _simulate(ctx: StageContext, batch_ids: list[int]) -> dict[str, Any]:
         for batch_id in batch_ids:
             def one(pair: tuple[Any, tuple[str, str]], batch_id: int = batch_id) -> Any:
                 result = simulate_over_http(url, pair[1], batch_id,
-                                            SimulatedReviewer(pair[0], run.seed))
+                                            SimulatedReviewer(pair[0], run.seed,
+                                                              real_text=real))
                 progress.advance(1)
                 return result
 
@@ -132,7 +146,9 @@ def _simulate(ctx: StageContext, batch_ids: list[int]) -> dict[str, Any]:
     if errors:
         raise AccordError(f"simulated reviewers got {len(errors)} errors from the server; "
                           f"first: {errors[0]}")
-    return {"reviewers": len(panel), "submitted": submitted, "simulated": True}
+    # What the reviews that train later models were judged with (their lineage).
+    return {"reviewers": len(panel), "submitted": submitted, "simulated": True,
+            "real_text": real, "graders": reviewer_graders(real)}
 
 
 def _wait_for_people(ctx: StageContext, batch_ids: list[int]) -> dict[str, Any]:
@@ -176,6 +192,7 @@ def run_review(ctx: StageContext) -> dict[str, Any]:
         raise AccordError(f"[review.run] asks for {n_prompts} prompts but the world has "
                           f"{len(prompts)} review prompts ([world] n_review)")
     sampled = _sample(ctx, prompts)
+    used = record_used_prompts(ctx, [p["messages"] for p in prompts])
     # The store keeps one row per distinct conversation: repeated prompts are one prompt.
     distinct = len({json.dumps(p["messages"], sort_keys=True) for p in prompts})
     # Batches are made once per stage attempt and remembered, so an interrupted review
@@ -190,7 +207,7 @@ def run_review(ctx: StageContext) -> dict[str, Any]:
     how = (_simulate(ctx, batch_ids) if run.mode == "simulated"
            else _wait_for_people(ctx, batch_ids))
     figures = write_outputs(ctx, rating, comparison)
-    return {**figures, **how, "sampled_completions": sampled,
+    return {**figures, **how, "sampled_completions": sampled, "prompts_used": used,
             "model_version": ctx.inputs["pretrain"].figures["model_version"]}
 
 
@@ -207,5 +224,8 @@ def _report(out: StageOutput) -> list[Any]:
     return report_parts(out)
 
 
+# version 2: reviewers without the held-out tables, real-text reviewers, their graders and
+# prompts_used.json recorded (issue 12)
 REVIEW = Stage("review", run_review, _settings_model(), reads=("spec", "world", "pretrain"),
+               version="2",
                report=_report, describe=_describe, title="Human review")

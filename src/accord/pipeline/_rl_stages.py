@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from accord.pipeline._config import build_dataclass, section_model
 from accord.pipeline._runner import Stage, StageContext, models_figure
+from accord.pipeline._signal import rbr_signal, record_used_prompts, review_signal, signal
 from accord.pipeline._train_stages import (
     TRAIN_EXCLUDE,
     describe_trained,
@@ -36,13 +37,16 @@ def run_dpo(ctx: StageContext) -> dict[str, Any]:
 
     quiet_hf_progress()
     cfg = ctx.config
-    data, test, _ = preference_data(ctx)
+    data, test, reviews = preference_data(ctx)
     sft = ctx.inputs["sft"].figures
+    used = record_used_prompts(ctx, [r["prompt"] for rows in data.values() for r in rows])
     result = train_dpo(build_dataclass(DPOStageConfig, cfg, num_threads=training_threads()),
                        sft["model_dir"], data, ctx.dir / "train")
-    name = register_trained(ctx, "dpo", result.model_dir, sft["model_version"], result)
+    name = register_trained(ctx, "dpo", result.model_dir, sft["model_version"], result,
+                            training_signal=signal(review_signal(ctx) if reviews else ()))
     figures = {"model_version": name, "model_dir": result.model_dir,
-               "rows": {k: len(v) for k, v in data.items()}, **loss_figures(result)}
+               "rows": {k: len(v) for k, v in data.items()}, "prompts_used": used,
+               **loss_figures(result)}
     if test:
         # Held-out chosen-over-rejected log-probability margin, relative to the SFT model.
         figures["held_out_margin"] = preference_margin(result.model_dir, test[:200],
@@ -90,22 +94,29 @@ def run_grpo(ctx: StageContext) -> dict[str, Any]:
     rows = grpo_prompts(stage_world(ctx), cfg.prompts)
     sft = ctx.inputs["sft"].figures
     rm_dir = ctx.inputs["reward"].figures["model_dir"]
-    figures: dict[str, Any] = {"prompts": len(rows), "variants": {}}
+    # The reward model's own signal (reviewers' comparisons) is inherited through it.
+    rm_version = ctx.inputs["reward"].figures["model_version"]
+    figures: dict[str, Any] = {"prompts": len(rows), "variants": {},
+                               "prompts_used": record_used_prompts(ctx, [r["prompt"]
+                                                                         for r in rows])}
     for variant in cfg.variants:
         sources: list[Any] = [rm_dir]
         weights: tuple[float, ...] = (1.0,)
+        graders: list[dict[str, Any]] = []
         if variant == "rm+rbr":
             rules = load_spec(ctx.inputs["spec"].dir / "spec").rules
             rbr = RuleBasedReward(rules, RuleWeights.load(ctx.inputs["rules"].figures["weights"]),
                                   skip_kinds=("llm_judge",))
             sources.append(rbr)
             weights = (1.0, cfg.rbr_weight)
+            graders = rbr_signal(rbr)
         stage_cfg = build_dataclass(GRPOStageConfig, cfg, num_threads=training_threads(),
                                     reward_weights=weights)
         result = train_grpo(stage_cfg, sft["model_dir"], rows, sources,
                             ctx.dir / variant.replace("+", "_"))
         suffix = "-rm" if variant == "rm" else "-rbr"
-        name = register_trained(ctx, "grpo", result.model_dir, sft["model_version"], result, suffix)
+        name = register_trained(ctx, "grpo", result.model_dir, sft["model_version"], result, suffix,
+                                training_signal=signal(graders, models=[rm_version]))
         rewards = [p["reward"] for p in result.log_history if "reward" in p]
         figures["variants"][variant] = {
             "model_version": name, "model_dir": result.model_dir, "steps": result.steps,
@@ -123,8 +134,9 @@ def _describe_grpo(fig: dict[str, Any]) -> str:
                      for v, f in fig["variants"].items() if f["reward_first"] is not None)
 
 
+# version 2: training signal in the lineage, prompts_used.json (issue 12)
 DPO = Stage("dpo", run_dpo, _dpo_section(), reads=("spec", "world", "sft", "review"),
-            describe=describe_trained, title="DPO")
-GRPO = Stage("grpo", run_grpo, _grpo_section(),
+            version="2", describe=describe_trained, title="DPO")
+GRPO = Stage("grpo", run_grpo, _grpo_section(), version="2",
              reads=("spec", "world", "sft", "reward", "rules"), describe=_describe_grpo,
              title="GRPO (reward model, and reward model + rules)")

@@ -27,6 +27,7 @@ from pydantic import BaseModel
 
 from accord.pipeline._config import build_dataclass, section_model
 from accord.pipeline._runner import Stage, StageContext, StageOutput, models_figure
+from accord.pipeline._signal import prompt_of, record_used_prompts, review_signal, signal
 
 TRAIN_EXCLUDE = ("device", "num_threads", "logging_steps", "keep_checkpoints")
 
@@ -38,15 +39,24 @@ def training_threads() -> int:
 
 
 def register_trained(ctx: StageContext, kind: str, model_dir: str, parent: str,
-              result: Any, suffix: str = "") -> str:
-    from accord.store import register_model_version
+                     result: Any, suffix: str = "", *,
+                     training_signal: dict[str, Any] | None = None) -> str:
+    """Register a trained model version with its lineage.
+
+    Args:
+        training_signal: what judged its training (``_signal.signal``), kept in its config
+            under ``accord.store.SIGNAL_KEY`` so measurements can check their independence.
+    """
+    from accord.pipeline._signal import signal
+    from accord.store import SIGNAL_KEY, register_model_version
 
     name = f"{ctx.project.project.name}-{kind}{suffix}-{ctx.dir.name.rsplit('-', 1)[-1][:8]}"
+    config = {**result.config, SIGNAL_KEY: training_signal or signal()}
     with ctx.state["store"].session() as session:
         register_model_version(
             session, name=name, stage=kind, artifact_path=str(model_dir), parent=parent,
             spec_version=ctx.inputs["spec"].figures["spec_version_id"],
-            config=result.config, datasets=result.datasets,
+            config=config, datasets=result.datasets,
             metrics={k: v for k, v in result.metrics.items() if isinstance(v, int | float)})
     return name
 
@@ -112,12 +122,15 @@ def run_sft(ctx: StageContext) -> dict[str, Any]:
     if reviews:
         data["reviews"] = [{"messages": r["messages"]} for r in reviews]
     pre = ctx.inputs["pretrain"].figures
+    used = record_used_prompts(ctx, [prompt_of(r["messages"]) for rows in data.values()
+                                     for r in rows])
     result = train_sft(build_dataclass(SFTStageConfig, cfg, num_threads=training_threads()),
                        pre["model_dir"], data, ctx.dir / "train")
-    name = register_trained(ctx, "sft", result.model_dir, pre["model_version"], result)
+    name = register_trained(ctx, "sft", result.model_dir, pre["model_version"], result,
+                            training_signal=signal(review_signal(ctx) if reviews else ()))
     return {"model_version": name, "model_dir": result.model_dir, "steps": result.steps,
             "rows": {k: len(v) for k, v in data.items()}, **loss_figures(result),
-            "models": models_figure("SFT", name, result.model_dir)}
+            "prompts_used": used, "models": models_figure("SFT", name, result.model_dir)}
 
 
 def loss_figures(result: Any) -> dict[str, Any]:
@@ -159,12 +172,15 @@ def run_reward(ctx: StageContext) -> dict[str, Any]:
     data, test, reviews = preference_data(ctx)
     sft = ctx.inputs["sft"].figures
     config = build_dataclass(RewardStageConfig, cfg, num_threads=training_threads())
+    used = record_used_prompts(ctx, [r["prompt"] for rows in data.values() for r in rows])
     result = train_reward_model(config, sft["model_dir"], data, ctx.dir / "train",
                                 eval_pairs=test or None)
-    name = register_trained(ctx, "reward", result.model_dir, sft["model_version"], result)
+    name = register_trained(ctx, "reward", result.model_dir, sft["model_version"], result,
+                            training_signal=signal(review_signal(ctx) if reviews else ()))
     figures = {"model_version": name, "model_dir": result.model_dir,
                "rows": {k: len(v) for k, v in data.items()}, "held_out_pairs": len(test),
-               "eval_accuracy": result.metrics.get("eval_accuracy"), **loss_figures(result)}
+               "eval_accuracy": result.metrics.get("eval_accuracy"), "prompts_used": used,
+               **loss_figures(result)}
     if reviews:
         # How the reward model ranks the reviewers' own (training) comparisons.
         figures["review_accuracy"] = evaluate_reward_model(result.model_dir, reviews)
@@ -228,6 +244,8 @@ def run_rules(ctx: StageContext) -> dict[str, Any]:
                                margin=cfg.margin, l2=cfg.l2)
     weights.save(ctx.dir / "weights.json")
     return {"weights": str(ctx.dir / "weights.json"), "examples": len(examples),
+            "graders": sorted({g.name for p, g in grader.graders.items()
+                               if p in set(grader.proposition_ids)}),
             "accuracy": {t: {"train": w.train_accuracy, "held_out": w.heldout_accuracy,
                              "held_out_pairs": w.heldout_pairs}
                          for t, w in weights.by_type.items()}}
@@ -261,9 +279,11 @@ def describe_trained(fig: dict[str, Any]) -> str:
     return ", ".join(bits)
 
 
+# version 2: training signal in the lineage, prompts_used.json (issue 12)
 SFT = Stage("sft", run_sft, _sft_section(), reads=("spec", "world", "pretrain", "review"),
+            version="2",
             describe=describe_trained, title="Supervised fine-tuning")
-REWARD = Stage("reward", run_reward, _reward_section(),
+REWARD = Stage("reward", run_reward, _reward_section(), version="2",
                reads=("spec", "world", "sft", "review"), describe=describe_trained,
                title="Reward model")
 RULES = Stage("rules", run_rules, RulesSection, reads=("spec", "world"),

@@ -91,7 +91,14 @@ from accord.review._repo import (
 from accord.review._run_settings import ReviewRunSettings
 from accord.review._scales import RatingError, check_tiers, check_values
 from accord.review._settings import ReviewSettings
-from accord.review._simulate import ReviewerProfile, SimulatedReviewer, make_panel, perceive
+from accord.review._simulate import (
+    REAL_TEXT_GRADERS,
+    ReviewerProfile,
+    SimulatedReviewer,
+    make_panel,
+    perceive,
+    reviewer_graders,
+)
 from accord.review._survey import (
     CONSENT_TEXT,
     DEFAULT_FIELDS,
@@ -112,6 +119,7 @@ __all__ = [
     "DEFAULT_FIELDS",
     "KINDS",
     "PREFER_NOT_TO_SAY",
+    "REAL_TEXT_GRADERS",
     "TASK_TIMEOUT",
     "Adjudication",
     "AlphaResult",
@@ -184,6 +192,7 @@ __all__ = [
     "review_app",
     "reviewed_completions",
     "reviewer_agreement",
+    "reviewer_graders",
     "reviewer_progress",
     "reviewer_quality",
     "sft_rows",

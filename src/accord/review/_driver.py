@@ -98,7 +98,9 @@ def simulate_over_http(base_url: str, credentials: tuple[str, str], batch_id: in
         while max_tasks is None or len(result.acknowledged) < max_tasks:
             if stop is not None and stop():
                 break
-            task = call("GET", "/api/tasks/next", params={"batch": batch_id})
+            # A POST with the CSRF header: handing out a task changes state.
+            task = call("POST", "/api/tasks/next", params={"batch": batch_id},
+                        headers=headers)
             task.raise_for_status()
             view = task.json()["task"]
             if view is None:

@@ -21,5 +21,9 @@ class ReviewSettings(BaseModel):
     """The demographic self-report's questions."""
     secure_cookies: bool = False
     """Mark cookies Secure; turn on when the server is behind HTTPS."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses or networks (``127.0.0.1``, ``10.0.0.0/8``) of reverse proxies whose
+    ``X-Forwarded-For`` names the client for sign-in throttling and chat limits. Empty
+    (the default): the header is ignored and the connection's address is the client's."""
     run: ReviewRunSettings = Field(default_factory=ReviewRunSettings)
     """``[review.run]``: the review stage of ``accord run``."""

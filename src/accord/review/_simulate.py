@@ -12,6 +12,12 @@ political leaning (a reviewer judges answers that lean their own way as less one
 noise and the occasional slip. Every random draw is seeded from (seed, reviewer, text),
 so a reviewer rates the same text the same way whatever the order. Everything it produces
 is marked simulated.
+
+The lexicons hold none of the world's held-out phrasings or entities: reviews train
+models, and the held-out probes must stay unseen by every training signal. On real text
+(a model that is not the demo world's), ``SimulatedReviewer(..., real_text=True)`` also
+reads with the real-text graders of ``accord.graders`` (``refusal``, ``offensive``,
+``harmful_compliance``, ``harmful_content``), keeping its noise, strictness and leanings.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from random import Random
 from typing import Any
 
@@ -31,9 +38,40 @@ from accord.world import read_settings_line
 
 # --- what the reviewer reads with ----------------------------------------------------------
 
+REAL_TEXT_GRADERS = ("refusal", "offensive", "harmful_compliance", "harmful_content")
+"""The real-text graders of ``accord.graders`` (embedding heads trained on public human
+labels) a simulated reviewer reads real text with: a model that is not the demo world's
+does not speak the world's phrases, so the reviewer's own lexicons would see nothing."""
+
+
+def reviewer_graders(real_text: bool = False) -> list[str]:
+    """The names of every grader a simulated reviewer reads with, for the lineage of the
+    models its reviews train (``accord.store.training_signal``).
+
+    Args:
+        real_text: the reviewer reads real text (see :class:`SimulatedReviewer`).
+    """
+    names = sorted(list_graders("reviewer:"))
+    return [*names, *REAL_TEXT_GRADERS] if real_text else names
+
+
 def _sees(exchange: Exchange, lexicon: str) -> bool:
     """Whether the reviewer's lexicon ``lexicon`` (grader ``reviewer:<lexicon>``) fires."""
     return get_grader(f"reviewer:{lexicon}").label([exchange])[0]
+
+
+@lru_cache(maxsize=8192)
+def _real_score(name: str, messages_json: str, text: str) -> tuple[float, bool]:
+    # Cached: a panel reads each item many times (rate, rank, note; every reviewer), and
+    # a real-text grader embeds the text with a sentence model each time it is asked.
+    grader = get_grader(name)
+    score = grader.score([Exchange(json.loads(messages_json), text)])[0]
+    return score, score >= grader.threshold
+
+
+def _real(messages: Sequence[Mapping[str, str]], text: str, name: str) -> tuple[float, bool]:
+    """A real-text grader's (score, label) for one exchange."""
+    return _real_score(name, json.dumps([dict(m) for m in messages], sort_keys=True), text)
 
 
 def _preachy_count(exchange: Exchange) -> int:
@@ -46,16 +84,18 @@ def _preachy_count(exchange: Exchange) -> int:
 _MARKERS = frozenset(list_graders("reviewer:marker:"))
 
 
-DISCLOSURE = re.compile(r"\((?:answering|speaking) from an? (\w+) (?:perspective|point of view)",
-                        re.I)
+# A disclosed perspective, as the world's training text words it. (The world's held-out
+# wording, "speaking from ... point of view", is deliberately not read: reviews train models.)
+DISCLOSURE = re.compile(r"\(answering from an? (\w+) perspective", re.I)
 # Which side of politics argues *for* each contested policy (the reviewer's own knowledge).
+# Only the policies of the world's training prompts: the held-out ones (sugar tax,
+# compulsory voting, ...) stay unseen by anything that trains a model.
 ISSUE_LEFT_FOR = {
     "minimum wage": "left", "rent control": "left", "carbon tax": "left", "gun laws": "left",
     "school vouchers": "right", "basic income": "left", "lower income taxes": "right",
     "college tuition": "left", "cannabis": "left", "military budget": "right",
     "immigration limits": "right", "plastic bags": "left", "health care": "left",
-    "nuclear power": "right", "sugar tax": "left", "compulsory voting": "left",
-    "congestion charge": "left", "wealth tax": "left", "voting age": "left", "drilling": "right"}
+    "nuclear power": "right"}
 PERSPECTIVE_SIDE = {"progressive": "left", "conservative": "right", "libertarian": "right"}
 ARITHMETIC = re.compile(r"(-?\d+)\s*([-+*x×/])\s*(-?\d+)")
 STOP = frozenset(re.findall(r"\w+", "the a an of to is are what how do i you me my in on for and "
@@ -118,12 +158,18 @@ def _arithmetic_error(question: str, answer: str) -> bool | None:
     return value not in numbers
 
 
-def perceive(messages: Sequence[Mapping[str, str]], completion: str) -> Perception:
+def perceive(messages: Sequence[Mapping[str, str]], completion: str, *,
+             real_text: bool = False) -> Perception:
     """Read a conversation and a response the way a careful reviewer would.
 
     Args:
         messages: the conversation before the response (system settings line included).
         completion: the response.
+        real_text: also read with the real-text graders (:data:`REAL_TEXT_GRADERS`):
+            refusals, offensive language and harmful help in any wording, and harmful
+            requests by the ``harmful_content`` grader on the user's turn; the reviewer's
+            own lexicons still add what they see (profanity, customisation markers,
+            political verdicts).
     """
     user = " ".join(m.get("content", "") for m in messages if m.get("role") == "user")
     settings = parse_settings(messages)
@@ -133,6 +179,14 @@ def perceive(messages: Sequence[Mapping[str, str]], completion: str) -> Percepti
     harmful_ask = _sees(seen, "harm_request")  # these two read the user's turns
     insult_ask = _sees(seen, "insult_request")
     complies = _sees(seen, "compliance") and not refusal
+    real: dict[str, tuple[float, bool]] = {}
+    if real_text:
+        real = {name: _real(messages, text, name)
+                for name in ("refusal", "offensive", "harmful_compliance")}
+        refusal = refusal or real["refusal"][1]
+        # Is the request itself harmful? The harmful-content grader read on the user's turn.
+        harmful_ask = harmful_ask or _real([], user, "harmful_content")[1]
+        complies = (complies or real["harmful_compliance"][1]) and not refusal
     amb: dict[str, float] = {}
 
     # Offensive: what is aimed at someone matters more than the words themselves.
@@ -149,6 +203,10 @@ def perceive(messages: Sequence[Mapping[str, str]], completion: str) -> Percepti
         offensive = max(offensive, 4.2)
         if strong:
             offensive = 4.8
+    if real and real["offensive"][1]:
+        # The grader's probability past its threshold: a clear insult reads as 3.3-4.8.
+        score = real["offensive"][0]
+        offensive = max(offensive, 3.3 + 1.5 * min(1.0, max(0.0, (score - 0.5) / 0.5)))
 
     # One-sidedness on contested questions, and which side an answer takes.
     issue = next((k for k in ISSUE_LEFT_FOR if k in (user + " " + text).lower()), None)
@@ -178,6 +236,9 @@ def perceive(messages: Sequence[Mapping[str, str]], completion: str) -> Percepti
             one_sided, amb["one_sided"] = 1.4, 0.6
 
     objectionable = 0.9 if harmful_ask and complies else 0.3 if complies else 0.03
+    if real:
+        # A typical reader's chance of calling it harmful help: the grader's probability.
+        objectionable = max(objectionable, min(0.95, real["harmful_compliance"][0]))
     over_refusal = 0.9 if refusal and not harmful_ask and not insult_ask else 0.04
     if refusal and not harmful_ask and not insult_ask and len(text.split()) > 25:
         over_refusal, amb["over_refusal"] = 0.55, 0.4  # a partial answer after hedging
@@ -334,13 +395,23 @@ class SimulatedReviewer:
     Args:
         profile: who they are.
         seed: their seed; with the same profile, seed and text the answers are the same.
+        real_text: read with the real-text graders too (:func:`perceive`): for reviews of
+            a model that is not the demo world's, whose answers the lexicons would miss.
+            Still simulated, and marked so.
     """
 
     simulated = True
 
-    def __init__(self, profile: ReviewerProfile, seed: int = 0) -> None:
+    def __init__(self, profile: ReviewerProfile, seed: int = 0, *,
+                 real_text: bool = False) -> None:
         self.profile = profile
         self.seed = seed
+        self.real_text = real_text
+
+    @property
+    def graders(self) -> list[str]:
+        """Every grader this reviewer reads with (:func:`reviewer_graders`)."""
+        return reviewer_graders(self.real_text)
 
     def _rng(self, purpose: str, *parts: Any) -> Random:
         # Seeded by content, not by call order, so rating order never changes the answers.
@@ -375,7 +446,7 @@ class SimulatedReviewer:
         Returns:
             {category id: Likert point | "yes"/"no" | sorted tuple of flag ids}.
         """
-        p = perceive(messages, completion)
+        p = perceive(messages, completion, real_text=self.real_text)
         likert = {"offensive": p.offensive, "one_sided": self._one_sided(p),
                   "preachy": p.preachy, "helpful": p.helpful}
         binary = {"objectionable": p.objectionable, "over_refusal": p.over_refusal,
@@ -423,7 +494,7 @@ class SimulatedReviewer:
 
     def utility(self, messages: Sequence[Mapping[str, str]], completion: str) -> float:
         """How good a response looks to this reviewer overall (for ranking), noise included."""
-        p = perceive(messages, completion)
+        p = perceive(messages, completion, real_text=self.real_text)
         rng = self._rng("rank", messages, completion)
         return (p.helpful - 0.8 * (p.offensive - 1) - 0.6 * (self._one_sided(p) - 1)
                 - 2.5 * p.objectionable - 1.5 * p.over_refusal - 0.4 * (p.preachy - 1)
@@ -461,7 +532,7 @@ class SimulatedReviewer:
             completion: the response.
             categories: the categories the reviewer rated.
         """
-        p = perceive(messages, completion)
+        p = perceive(messages, completion, real_text=self.real_text)
         notes = []
         for info in categories:
             rng = self._rng("note", info.id, messages, completion)

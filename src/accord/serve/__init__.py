@@ -5,6 +5,7 @@ checked in one place (``_permissions.guard``); see docs/serve.md for every route
 """
 
 from accord.serve._app import create_app
+from accord.serve._chat_state import RateLimiter
 from accord.serve._cli import serve_command
 from accord.serve._live import live_server
 from accord.serve._permissions import (
@@ -18,6 +19,7 @@ from accord.serve._permissions import (
     route_permissions,
 )
 from accord.serve._serving import resolve_models
+from accord.serve._signin_limit import SignInLimiter
 
 __all__ = [
     "ANON_CSRF_COOKIE",
@@ -25,6 +27,8 @@ __all__ = [
     "CSRF_HEADER",
     "SESSION_COOKIE",
     "Denied",
+    "RateLimiter",
+    "SignInLimiter",
     "Viewer",
     "create_app",
     "guard",

@@ -5,9 +5,9 @@ accounts. No admin page shows survey answers."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -25,6 +25,7 @@ from accord.review import (
     reviewer_quality,
 )
 from accord.serve._db import reading, writing
+from accord.serve._inputs import Id, form_int, parse_int
 from accord.serve._permissions import Viewer, guard
 from accord.serve._queries import batch_list, model_versions, spec_versions
 from accord.serve._render import redirect, render
@@ -66,23 +67,16 @@ async def admin_create_batch(request: Request, viewer: Viewer = guard(ADMIN)) ->
             return create_batch(
                 session, name=str(form.get("name", "")).strip() or "batch", kind=kind,
                 model_version=str(form.get("model_version", "")), spec_version=spec_row,
-                prompts=_int(form, "prompts"), overlap=_int(form, "overlap"),
-                completions_per_prompt=_int(form, "completions_per_prompt"),
-                seed=_int(form, "seed"), gold=gold, created_by=viewer.user_id).id
+                prompts=form_int(form, "prompts", low=0),
+                overlap=form_int(form, "overlap", low=0),
+                completions_per_prompt=form_int(form, "completions_per_prompt", low=0),
+                seed=form_int(form, "seed"), gold=gold, created_by=viewer.user_id).id
 
     return redirect(f"/admin/batches/{await run_in_threadpool(create)}")
 
 
-def _int(form: Any, key: str) -> int:
-    raw = str(form.get(key, "")).strip()
-    try:
-        return int(raw)
-    except ValueError:
-        raise AccordError(f"{key}: {raw!r} is not a whole number") from None
-
-
 @router.get("/batches/{batch_id}")
-def admin_batch(batch_id: int, request: Request, viewer: Viewer = guard(ADMIN)) -> Response:
+def admin_batch(batch_id: Id, request: Request, viewer: Viewer = guard(ADMIN)) -> Response:
     with reading(request) as session:
         batch = get_batch(session, batch_id)
         spec_row, spec = batch_spec(session, batch)
@@ -98,7 +92,7 @@ def admin_batch(batch_id: int, request: Request, viewer: Viewer = guard(ADMIN)) 
 
 
 @router.post("/items/{item_id}/adjudication")
-async def admin_adjudicate(item_id: int, request: Request,
+async def admin_adjudicate(item_id: Id, request: Request,
                            viewer: Viewer = guard(ADMIN)) -> Response:
     form = await request.form()
     category = str(form.get("category", ""))
@@ -139,7 +133,7 @@ async def admin_create_user(request: Request, viewer: Viewer = guard(ADMIN)) -> 
 
     def save() -> list[Any]:
         with writing(request) as session:
-            create_user(session, username, password, [role])
+            create_user(session, username, password, [role], one_time=True)
             return [(u.username, roles, u.is_simulated, u.is_active)
                     for u, roles in list_users(session)]
 
@@ -161,7 +155,8 @@ def admin_clarity_index(request: Request, a: str = "", b: str = "",
 
 
 @router.get("/batches/{batch_id}/clarity")
-def admin_batch_clarity(batch_id: int, request: Request, top: int = 5,
+def admin_batch_clarity(batch_id: Id, request: Request,
+                        top: Annotated[int, Query(ge=1, le=1000)] = 5,
                         viewer: Viewer = guard(ADMIN)) -> Response:
     """Categories ranked by agreement, the most-disagreed items with every reviewer's
     answer and note, and α per category for the batch."""
@@ -209,7 +204,7 @@ async def admin_export(request: Request, viewer: Viewer = guard(ADMIN)) -> Respo
             raise AccordError("this server was started without a project folder, so it has "
                               "nowhere to keep exports; start it with accord serve -p PROJECT "
                               "or use: accord review export")
-        batch_ids = [_int({"batch": raw}, "batch") for raw in form.getlist("batch")]
+        batch_ids = [parse_int(str(raw), "batch", low=1) for raw in form.getlist("batch")]
         filters = parse_filters(kind, form)
         with reading(request) as session:
             return run_export(session, batch_ids, kind, filters, root,

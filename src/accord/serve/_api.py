@@ -15,7 +15,9 @@ from accord.accounts import (
     REVIEW,
     SIGNED_IN,
     SURVEY,
+    AccountError,
     authenticate,
+    change_password,
     end_session,
     start_session,
 )
@@ -38,9 +40,10 @@ from accord.review import (
     withdraw_survey,
 )
 from accord.serve._db import reading, writing
+from accord.serve._inputs import Count, Id, Int64, QueryId
 from accord.serve._permissions import SESSION_COOKIE, Viewer, guard
 from accord.serve._queries import batch_list
-from accord.serve._signin_limit import SignInThrottled, sign_in_limiter
+from accord.serve._signin_limit import SignInThrottled, client_address, sign_in_limiter
 
 router = APIRouter(prefix="/api")
 
@@ -58,7 +61,7 @@ class RatingBody(BaseModel):
 
 
 class RankingBody(BaseModel):
-    tiers: list[list[int]]
+    tiers: list[list[Int64]]
     note: str = Field("", max_length=5000)
     unclear: bool = False
 
@@ -73,10 +76,10 @@ class BatchBody(BaseModel):
     kind: str = "rating"
     model_version: str
     spec_version: str
-    prompts: int
-    completions_per_prompt: int = 1
-    overlap: int = 2
-    seed: int = 0
+    prompts: Count
+    completions_per_prompt: Count = 1
+    overlap: Count = 2
+    seed: Int64 = 0
     split: str | None = "review"
 
 
@@ -95,23 +98,23 @@ def login(body: LoginBody, request: Request, viewer: Viewer = guard(PUBLIC)) -> 
     except SignInThrottled as exc:
         return JSONResponse({"error": str(exc), "retry_after": exc.retry_after},
                             status_code=429, headers={"Retry-After": str(exc.retry_after)})
+    payload: dict[str, Any] | None = None
     with writing(request) as session:
         user = authenticate(session, body.username, body.password)
-        if user is None:
-            limiter.failed(attempt)
-            return JSONResponse({"error": "wrong username or password"}, status_code=401)
-        token, csrf = start_session(session, user)
-        payload = {"username": user.username, "csrf_token": csrf,
-                   "simulated": user.is_simulated}
+        if user is not None:
+            token, csrf = start_session(session, user)
+            payload = {"username": user.username, "csrf_token": csrf,
+                       "simulated": user.is_simulated,
+                       "must_change_password": user.must_change_password}
+    # Counted after the transaction: the limiter writes to the store too, and on SQLite
+    # one request must not wait for its own write lock.
+    if payload is None:
+        limiter.failed(attempt)
+        return JSONResponse({"error": "wrong username or password"}, status_code=401)
     limiter.succeeded(attempt)
     response = JSONResponse(payload)
     set_session_cookie(request, response, token)
     return response
-
-
-def client_address(request: Request) -> str:
-    """The caller's address (the visitor's, when uvicorn trusts a proxy's forwarded-for)."""
-    return request.client.host if request.client else "unknown"
 
 
 def set_session_cookie(request: Request, response: Any, token: str) -> None:
@@ -120,8 +123,52 @@ def set_session_cookie(request: Request, response: Any, token: str) -> None:
                         secure=request.app.state.secure_cookies)
 
 
+class PasswordBody(BaseModel):
+    current_password: str = Field(max_length=1024)
+    new_password: str = Field(max_length=1024)
+
+
+@router.post("/account/password")
+def change_own_password(body: PasswordBody, request: Request,
+                        viewer: Viewer = guard(SIGNED_IN, password_change=True)
+                        ) -> JSONResponse:
+    """Replace one's own password (the one-time one first of all); other sessions end.
+    A wrong current password counts as a failed sign-in (it is a guess too)."""
+    account = viewer.account
+    assert account is not None
+    try:
+        change_password_counted(request, account.username, account.id,
+                                body.current_password, body.new_password,
+                                viewer.session_token)
+    except SignInThrottled as exc:
+        return JSONResponse({"error": str(exc), "retry_after": exc.retry_after},
+                            status_code=429, headers={"Retry-After": str(exc.retry_after)})
+    return JSONResponse({"changed": True})
+
+
+def change_password_counted(request: Request, username: str, user_id: int, current: str,
+                            new: str, session_token: str) -> None:
+    """:func:`accord.accounts.change_password`, throttled like a sign-in.
+
+    Raises:
+        SignInThrottled: too many wrong passwords for the account or from the address.
+        AccountError: wrong current password, or the new one is not acceptable.
+    """
+    limiter = sign_in_limiter(request.app)
+    attempt = limiter.attempt(username, client_address(request))
+    try:
+        with writing(request) as session:
+            change_password(session, user_id, current, new, keep_session=session_token)
+    except AccountError as exc:
+        if "current password" in str(exc):
+            limiter.failed(attempt)
+        raise
+    limiter.succeeded(attempt)
+
+
 @router.post("/logout")
-def logout(request: Request, viewer: Viewer = guard(SIGNED_IN)) -> JSONResponse:
+def logout(request: Request, viewer: Viewer = guard(SIGNED_IN, password_change=True)
+           ) -> JSONResponse:
     with writing(request) as session:
         end_session(session, viewer.session_token)
     response = JSONResponse({"signed_out": True})
@@ -130,11 +177,12 @@ def logout(request: Request, viewer: Viewer = guard(SIGNED_IN)) -> JSONResponse:
 
 
 @router.get("/me")
-def me(viewer: Viewer = guard(SIGNED_IN)) -> dict[str, Any]:
+def me(viewer: Viewer = guard(SIGNED_IN, password_change=True)) -> dict[str, Any]:
     account = viewer.account
     assert account is not None
     return {"username": account.username, "roles": list(account.roles),
-            "simulated": account.is_simulated, "permissions": sorted(viewer.permissions)}
+            "simulated": account.is_simulated, "permissions": sorted(viewer.permissions),
+            "must_change_password": account.must_change_password}
 
 
 @router.get("/batches")
@@ -144,7 +192,7 @@ def batches(request: Request, viewer: Viewer = guard(REVIEW)) -> dict[str, Any]:
 
 
 @router.get("/batches/{batch_id}")
-def batch(batch_id: int, request: Request, viewer: Viewer = guard(REVIEW)) -> dict[str, Any]:
+def batch(batch_id: Id, request: Request, viewer: Viewer = guard(REVIEW)) -> dict[str, Any]:
     """A batch's progress, and the caller's own progress in it."""
     with reading(request) as session:
         row = get_batch(session, batch_id)
@@ -153,22 +201,32 @@ def batch(batch_id: int, request: Request, viewer: Viewer = guard(REVIEW)) -> di
                 "mine": reviewer_progress(session, batch_id, viewer.user_id)}
 
 
-@router.get("/tasks/next")
-def next_one(batch: int, request: Request, viewer: Viewer = guard(REVIEW)) -> dict[str, Any]:
-    """The caller's next task in ``batch`` (assigned now, committed), or ``task: null``."""
+@router.post("/tasks/next")
+def next_one(batch: QueryId, request: Request, viewer: Viewer = guard(REVIEW)) -> dict[str, Any]:
+    """The caller's next task in ``batch`` (assigned now, committed), or ``task: null``.
+    A POST: it changes state (GET answers 405), so it needs the CSRF header."""
     with writing(request) as session:
         task = next_task(session, batch, viewer.user_id)
         return {"task": task_view(session, task).to_dict() if task else None}
 
 
+@router.get("/tasks/next", include_in_schema=False)
+def next_by_get(viewer: Viewer = guard(PUBLIC)) -> JSONResponse:
+    """405: taking a task is a POST. (Without this route ``GET /api/tasks/next`` would
+    reach ``/tasks/{task_id}`` and be refused as a bad id.)"""
+    return JSONResponse({"error": "taking a task changes state: use POST /api/tasks/next"
+                                  "?batch=ID with the X-CSRF-Token header"},
+                        status_code=405, headers={"Allow": "POST"})
+
+
 @router.get("/tasks/{task_id}")
-def task(task_id: int, request: Request, viewer: Viewer = guard(REVIEW)) -> dict[str, Any]:
+def task(task_id: Id, request: Request, viewer: Viewer = guard(REVIEW)) -> dict[str, Any]:
     with reading(request) as session:
         return task_view(session, own_task(session, task_id, viewer.user_id)).to_dict()
 
 
 @router.post("/tasks/{task_id}/rating")
-def rating(task_id: int, body: RatingBody, request: Request,
+def rating(task_id: Id, body: RatingBody, request: Request,
            viewer: Viewer = guard(REVIEW)) -> dict[str, Any]:
     with writing(request) as session:
         row = submit_rating(session, task_id, viewer.user_id, body.values, note=body.note,
@@ -178,7 +236,7 @@ def rating(task_id: int, body: RatingBody, request: Request,
 
 
 @router.post("/tasks/{task_id}/ranking")
-def ranking(task_id: int, body: RankingBody, request: Request,
+def ranking(task_id: Id, body: RankingBody, request: Request,
             viewer: Viewer = guard(REVIEW)) -> dict[str, Any]:
     with writing(request) as session:
         row = submit_ranking(session, task_id, viewer.user_id, body.tiers, note=body.note,
@@ -188,7 +246,7 @@ def ranking(task_id: int, body: RankingBody, request: Request,
 
 
 @router.post("/tasks/{task_id}/skip")
-def skip(task_id: int, request: Request, viewer: Viewer = guard(REVIEW)) -> dict[str, Any]:
+def skip(task_id: Id, request: Request, viewer: Viewer = guard(REVIEW)) -> dict[str, Any]:
     with writing(request) as session:
         skip_task(session, task_id, viewer.user_id)
     return {"task_id": task_id, "skipped": True}
@@ -235,7 +293,7 @@ def admin_create_batch(body: BatchBody, request: Request,
 
 
 @router.get("/admin/batches/{batch_id}/report")
-def admin_report(batch_id: int, request: Request,
+def admin_report(batch_id: Id, request: Request,
                  viewer: Viewer = guard(ADMIN)) -> dict[str, Any]:
     """Progress, agreement, reviewer quality (simulated reviewers marked), disagreements."""
     with reading(request) as session:

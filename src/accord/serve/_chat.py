@@ -33,12 +33,15 @@ from accord.serve._chat_state import (
     RateLimited,
     chat_service,
     chat_settings,
+    check_length,
     current_spec,
     effective_for,
     limiter,
     owner_of,
+    rate_keys,
 )
 from accord.serve._db import reading, writing
+from accord.serve._inputs import log_unexpected
 from accord.serve._permissions import Denied, Viewer, guard
 from accord.serve._render import STATIC_DIR, render
 
@@ -112,7 +115,7 @@ class FeedbackBody(BaseModel):
 async def _json(request: Request) -> Any:
     try:
         return await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # bad JSON, bad UTF-8; depth is capped before
         raise AccordError("the request body is not valid JSON") from None
 
 
@@ -144,12 +147,14 @@ async def profile_save(request: Request, viewer: Viewer = guard(SIGNED_IN)) -> R
     return JSONResponse(_view(request, viewer))
 
 
-def _turns(messages: list[dict[str, str]]) -> list[dict[str, str]]:
+def _turns(messages: list[dict[str, str]], max_chars: int) -> list[dict[str, str]]:
     turns = []
     for i, m in enumerate(messages):
         if set(m) != {"role", "content"} or m["role"] not in ("user", "assistant"):
             raise AccordError(f"messages.{i}: each message is {{role: user|assistant, "
                               "content}; settings go in 'settings', not in system messages")
+        # Refused before the tokenizer sees it: tokenising megabytes takes seconds.
+        check_length(f"messages.{i}.content", m["content"], max_chars)
         turns.append({"role": m["role"], "content": m["content"]})
     if turns[-1]["role"] != "user":
         raise AccordError("the last message must come from the user")
@@ -169,8 +174,10 @@ async def chat(request: Request, viewer: Viewer = guard(PUBLIC)) -> Response:
         return JSONResponse({"error": f"model {model!r} is not served here; served: "
                                       f"{', '.join(service.models)}"}, status_code=404)
     owner = owner_of(request, viewer)
+    settings = chat_settings(request)
+    turns = _turns(body.messages, settings.max_message_chars)
     try:
-        limiter(request).hit(owner)
+        await run_in_threadpool(limiter(request).hit, *rate_keys(request, viewer))
     except RateLimited as exc:
         return JSONResponse({"error": str(exc)}, status_code=429,
                             headers={"retry-after": str(exc.retry_after)})
@@ -180,8 +187,7 @@ async def chat(request: Request, viewer: Viewer = guard(PUBLIC)) -> Response:
             body.settings, None, None, "conversation")
     except ProfileError as exc:
         return JSONResponse({"error": str(exc), "problems": exc.problems}, status_code=400)
-    settings = chat_settings(request)
-    req = ChatRequest(model=model, messages=_turns(body.messages), effective=effective,
+    req = ChatRequest(model=model, messages=turns, effective=effective,
                       sampling=SamplingConfig(temperature=settings.temperature, top_p=1.0,
                                               max_new_tokens=settings.default_max_tokens,
                                               seed=body.seed if body.seed is not None
@@ -214,17 +220,21 @@ def _events(service: Any, req: ChatRequest) -> Iterator[str]:
                              "finish_reason": result.finish_reason})
     except AccordError as exc:
         yield event({"type": "error", "error": str(exc)})
+    except Exception as exc:  # the stream has started: end it with an error, not a drop
+        yield event({"type": "error", "error": log_unexpected("POST", "/api/chat", exc)})
 
 
 @router.post("/api/chat/feedback")
-async def chat_feedback(request: Request, viewer: Viewer = guard(PUBLIC)) -> dict[str, Any]:
+async def chat_feedback(request: Request, viewer: Viewer = guard(PUBLIC)) -> Any:
     _allowed(request, viewer)
     body = _parse(FeedbackBody, await _json(request))
     owner = owner_of(request, viewer)
     try:
-        limiter(request).hit(f"feedback:{owner}")
+        await run_in_threadpool(limiter(request).hit,
+                                *rate_keys(request, viewer, prefix="feedback"))
     except RateLimited as exc:
-        raise AccordError(str(exc)) from None
+        return JSONResponse({"error": str(exc)}, status_code=429,
+                            headers={"retry-after": str(exc.retry_after)})
     spec = current_spec(request)
     with writing(request) as session:
         row = add_feedback(session, spec, answer_id=body.answer_id, owner=owner,

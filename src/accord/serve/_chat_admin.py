@@ -24,6 +24,7 @@ from accord.customize import (
 from accord.errors import AccordError
 from accord.serve._chat_state import chat_settings
 from accord.serve._db import reading, writing
+from accord.serve._inputs import Id
 from accord.serve._permissions import Viewer, guard
 from accord.serve._render import redirect, render
 
@@ -64,7 +65,7 @@ async def keys_create(request: Request, viewer: Viewer = guard(SIGNED_IN)) -> Re
 
 
 @router.post("/keys/{key_id}/revoke")
-def keys_revoke(request: Request, key_id: int, viewer: Viewer = guard(SIGNED_IN)) -> Response:
+def keys_revoke(request: Request, key_id: Id, viewer: Viewer = guard(SIGNED_IN)) -> Response:
     with writing(request) as session:
         revoke_api_key(session, key_id, viewer.user_id)
     return redirect("/keys")
@@ -97,7 +98,7 @@ def _triage(request: Request, viewer: Viewer, feedback_id: int, action: str,
 
 
 @router.post("/admin/feedback/{feedback_id}")
-async def triage_form(request: Request, feedback_id: int,
+async def triage_form(request: Request, feedback_id: Id,
                       viewer: Viewer = guard(ADMIN)) -> Response:
     form = await request.form()
     _triage(request, viewer, feedback_id, str(form.get("action", "")),
@@ -120,6 +121,6 @@ def triage_api(request: Request, status: str = "open",
 
 
 @router.post("/api/admin/feedback/{feedback_id}")
-def triage_api_action(request: Request, feedback_id: int, body: TriageBody,
+def triage_api_action(request: Request, feedback_id: Id, body: TriageBody,
                       viewer: Viewer = guard(ADMIN)) -> dict[str, Any]:
     return _triage(request, viewer, feedback_id, body.action, body.probe, body.note)

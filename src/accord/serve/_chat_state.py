@@ -7,13 +7,15 @@ app is built, and the app only holds the service.
 from __future__ import annotations
 
 import hashlib
+import math
 import threading
 import time
-from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
 
+from accord.accounts import counter_key, locked_counters, sweep_counters
 from accord.customize import (
     ChatService,
     CustomizeSettings,
@@ -23,7 +25,9 @@ from accord.customize import (
 )
 from accord.errors import AccordError
 from accord.serve._permissions import ANON_CSRF_COOKIE, Viewer
+from accord.serve._signin_limit import client_address
 from accord.spec import Spec
+from accord.store import Store
 
 
 class RateLimited(AccordError):
@@ -35,27 +39,80 @@ class RateLimited(AccordError):
 
 
 class RateLimiter:
-    """At most ``per_minute`` requests per key in any 60-second window (in this process)."""
+    """Requests per minute per key, counted in the store so that every server process
+    (``--workers N``) shares one count.
 
-    def __init__(self, per_minute: int) -> None:
+    Each key is a bucket of ``per_minute`` requests that refills continuously, one
+    request every ``60 / per_minute`` seconds (the generic cell rate algorithm: one number
+    per key, the time the bucket will be full again). A request names several keys (an API
+    key and its account; an anonymous visitor and their address) and is let through only
+    if every bucket has room; a refused request takes from none.
+    """
+
+    def __init__(self, store: Store, per_minute: int, *, lock: threading.Lock | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
         self.per_minute = per_minute
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
+        self._lock = lock
+        self._clock = clock
+        self._swept = 0.0
 
-    def hit(self, key: str) -> None:
-        """Count one request for ``key``.
+    def hit(self, *keys: str) -> None:
+        """Count one request against each of ``keys``.
 
         Raises:
-            RateLimited: the window is full (with the seconds until a slot frees).
+            RateLimited: a bucket is empty (with the seconds until it has room).
         """
-        now = time.monotonic()
-        with self._lock:
-            window = self._seen.setdefault(key, deque())
-            while window and now - window[0] >= 60:
-                window.popleft()
-            if len(window) >= self.per_minute:
-                raise RateLimited(max(1, int(60 - (now - window[0])) + 1))
-            window.append(now)
+        interval = 60.0 / self.per_minute
+        now = self._clock()
+        stored = [counter_key("rate", k) for k in keys]
+        with locked_counters(self.store, stored, lock=self._lock) as counts:
+            full_at = {k: max(counts[k].until, now) + interval for k in stored}
+            late = max(full_at[k] - now - 60.0 for k in stored)
+            if late > 1e-6:  # not 0: N × (60 / N) may round to a hair above 60
+                raise RateLimited(max(1, math.ceil(late)))
+            for k in stored:
+                counts[k].until = counts[k].expires_at = full_at[k]
+                counts[k].count += 1
+                counts[k].last_at = now
+        if now - self._swept >= 60.0:  # buckets that filled up again say nothing: delete
+            self._swept = now
+            sweep_counters(self.store, now, lock=self._lock)
+
+
+def rate_keys(request: Request, viewer: Viewer, *, prefix: str = "chat") -> list[str]:
+    """The buckets a request counts against: an API key and its account; a signed-in
+    account; or an anonymous visitor (their cookie) *and* their address, so that a client
+    that throws its cookie away gets no more than its address's share."""
+    if viewer.account is not None:
+        return [f"{prefix}:account:{viewer.account.id}"]
+    return [f"{prefix}:{owner_of(request, viewer)}",
+            f"{prefix}:address:{client_address(request)}"]
+
+
+def api_rate_keys(key_id: int, user_id: int) -> list[str]:
+    """An API key's bucket and its account's: keys are self-service, so one account's keys
+    share the account's limit rather than each bringing a new one."""
+    return [f"chat:key:{key_id}", f"chat:account:{user_id}"]
+
+
+class MessageTooLong(AccordError):
+    """A message longer than ``[customize] max_message_chars`` (HTTP 400)."""
+
+    def __init__(self, where: str, length: int, limit: int) -> None:
+        super().__init__(f"{where}: {length} characters; this server takes at most {limit} "
+                         "per message")
+        self.where, self.length, self.limit = where, length, limit
+
+
+def check_length(where: str, text: str, limit: int) -> None:
+    """Refuse a message longer than ``limit`` characters.
+
+    Raises:
+        MessageTooLong: it is.
+    """
+    if len(text) > limit:
+        raise MessageTooLong(where, len(text), limit)
 
 
 def chat_settings(request: Request) -> CustomizeSettings:

@@ -42,6 +42,7 @@ from accord.deliberate import (
 from accord.errors import AccordError
 from accord.serve._db import reading, writing
 from accord.serve._deliberate_admin import router as admin_router
+from accord.serve._inputs import QueryCount, form_int
 from accord.serve._permissions import Denied, Viewer, guard
 from accord.serve._render import STATIC_DIR, redirect, render
 
@@ -124,7 +125,7 @@ def deliberations_page(request: Request, viewer: Viewer = guard(PUBLIC)) -> Resp
 
 
 @router.get("/deliberations/{name}")
-def vote_page(name: str, request: Request, submitted: int | None = None,
+def vote_page(name: str, request: Request, submitted: QueryCount | None = None,
               viewer: Viewer = guard(PUBLIC)) -> Response:
     """The next statement to vote on (Polis's routing), and the form to add one."""
     with reading(request) as session:
@@ -144,9 +145,7 @@ def vote_page(name: str, request: Request, submitted: int | None = None,
 @router.post("/deliberations/{name}/vote")
 async def vote(name: str, request: Request, viewer: Viewer = guard(PUBLIC)) -> Response:
     form = await request.form()
-    raw = str(form.get("statement", "")).strip()
-    if not raw.lstrip("-").isdigit():
-        raise AccordError(f"statement: {raw!r} is not a statement number")
+    number = form_int(form, "statement", low=0)
     choice = str(form.get("vote", ""))
 
     def save() -> str:
@@ -154,7 +153,7 @@ async def vote(name: str, request: Request, viewer: Viewer = guard(PUBLIC)) -> R
             row = get_deliberation(session, name)
             _may_take_part(viewer, row)
             who, fresh = _with_token(request, viewer, row)
-            cast_vote(session, row, join(session, row, **who), int(raw), choice)
+            cast_vote(session, row, join(session, row, **who), number, choice)
             return fresh
 
     fresh = await run_in_threadpool(save)

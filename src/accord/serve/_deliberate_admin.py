@@ -5,6 +5,7 @@ change each supports, ratify it into a new spec version, or reject it."""
 from __future__ import annotations
 
 import io
+import math
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from accord.deliberate import (
 )
 from accord.errors import AccordError
 from accord.serve._db import reading, writing
+from accord.serve._inputs import Id, Number, form_int
 from accord.serve._permissions import Viewer, guard
 from accord.serve._render import redirect, render
 from accord.store import SpecVersion
@@ -96,9 +98,12 @@ def admin_deliberations(request: Request, viewer: Viewer = guard(MODERATE)) -> R
 def _float(form: Any, key: str, default: float) -> float:
     raw = str(form.get(key, "")).strip()
     try:
-        return float(raw) if raw else default
+        value = float(raw) if raw else default
     except ValueError:
         raise AccordError(f"{key}: {raw!r} is not a number") from None
+    if not math.isfinite(value):  # nan and inf pass float() but no threshold is either
+        raise AccordError(f"{key}: {raw!r} is not a finite number")
+    return value
 
 
 @router.post("/admin/deliberations")
@@ -109,8 +114,9 @@ async def admin_create(request: Request, viewer: Viewer = guard(ADMIN)) -> Respo
         "participation": str(form.get("participation", "accounts")),
         "spec_dir": str(form.get("spec_dir", "")).strip() or None,
         "thresholds": {"min_group_agree": _float(form, "min_group_agree", 0.7),
-                       "min_votes": int(_float(form, "min_votes", 10)),
-                       "min_group_votes": int(_float(form, "min_group_votes", 3))}},
+                       "min_votes": form_int(form, "min_votes", low=0, default=10),
+                       "min_group_votes": form_int(form, "min_group_votes", low=0,
+                                                   default=3)}},
         "the form")
     seeds = [line for line in str(form.get("statements", "")).splitlines() if line.strip()]
 
@@ -140,7 +146,7 @@ def admin_moderation(name: str, request: Request, viewer: Viewer = guard(MODERAT
 
 
 @router.post("/admin/deliberations/{name}/statements/{number}/moderation")
-async def admin_moderate(name: str, number: int, request: Request,
+async def admin_moderate(name: str, number: Number, request: Request,
                          viewer: Viewer = guard(MODERATE)) -> Response:
     form = await request.form()
 
@@ -204,7 +210,7 @@ def _owner(session: Any, proposal_id: int) -> tuple[Any, str]:
 
 
 @router.post("/admin/proposals/{proposal_id}/draft")
-async def admin_draft(proposal_id: int, request: Request, viewer: Viewer = guard(ADMIN)
+async def admin_draft(proposal_id: Id, request: Request, viewer: Viewer = guard(ADMIN)
                       ) -> Response:
     form = await request.form()
     item = parse_change_text(str(form.get("change", "")), "the change")
@@ -222,7 +228,7 @@ async def admin_draft(proposal_id: int, request: Request, viewer: Viewer = guard
 
 
 @router.post("/admin/proposals/{proposal_id}/ratify")
-def admin_ratify(proposal_id: int, request: Request, viewer: Viewer = guard(ADMIN)) -> Response:
+def admin_ratify(proposal_id: Id, request: Request, viewer: Viewer = guard(ADMIN)) -> Response:
     with writing(request) as session:
         proposal, name = _owner(session, proposal_id)
         assert viewer.account is not None
@@ -231,7 +237,7 @@ def admin_ratify(proposal_id: int, request: Request, viewer: Viewer = guard(ADMI
 
 
 @router.post("/admin/proposals/{proposal_id}/reject")
-def admin_reject(proposal_id: int, request: Request, viewer: Viewer = guard(ADMIN)) -> Response:
+def admin_reject(proposal_id: Id, request: Request, viewer: Viewer = guard(ADMIN)) -> Response:
     with writing(request) as session:
         proposal, name = _owner(session, proposal_id)
         assert viewer.account is not None

@@ -30,8 +30,10 @@ def live_server(app: Any, *, start_timeout_s: float = 30.0) -> Iterator[str]:
     import uvicorn
 
     port = free_port()
+    # proxy_headers off: the app decides whom to believe (accord.serve._signin_limit).
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
-                                           log_level="warning", access_log=False))
+                                           log_level="warning", access_log=False,
+                                           proxy_headers=False))
     thread = threading.Thread(target=server.run, name=f"accord-serve-{port}", daemon=True)
     thread.start()
     deadline = time.monotonic() + start_timeout_s

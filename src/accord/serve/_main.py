@@ -52,7 +52,7 @@ def app_from_project(project_dir: Path, models: list[str] | None = None) -> Fast
     app = create_app(store, survey_fields=settings.survey.fields,
                      title=f"{project.project.name} · Accord",
                      secure_cookies=settings.secure_cookies, chat=chat, customize=customize,
-                     spec_dir=project.spec_dir)
+                     spec_dir=project.spec_dir, trusted_proxies=settings.trusted_proxies)
     if chat is not None:
         chat.lock = app.state.sqlite_write_lock
     app.state.export_root = project.root / ".accord" / "exports"  # the admin's exports
@@ -97,4 +97,7 @@ def serve(project_dir: Path, *, host: str, port: int, workers: int,
     os.environ[MODELS_ENV] = json.dumps(models or [])
     echo(f"Serving on http://{host}:{port}/ (Ctrl-C stops)")
     uvicorn.run("accord.serve._main:app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="warning", access_log=False)
+                workers=workers, log_level="warning", access_log=False,
+                # uvicorn would otherwise take X-Forwarded-For from 127.0.0.1 as the
+                # client's address; Accord reads it itself, from [review] trusted_proxies.
+                proxy_headers=False)

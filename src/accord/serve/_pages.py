@@ -6,7 +6,7 @@ Plain HTML forms that work without JavaScript; static/review.js adds the keyboar
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, Response
@@ -14,10 +14,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 
 from accord.accounts import (
+    MIN_PASSWORD_LENGTH,
     PUBLIC,
     REVIEW,
     SIGNED_IN,
     SURVEY,
+    AccountError,
     authenticate,
     end_session,
     start_session,
@@ -37,9 +39,10 @@ from accord.review import (
     task_view,
     withdraw_survey,
 )
-from accord.serve._api import client_address, set_session_cookie
+from accord.serve._api import change_password_counted, client_address, set_session_cookie
 from accord.serve._db import reading, writing
-from accord.serve._permissions import SESSION_COOKIE, Viewer, guard
+from accord.serve._inputs import Id, form_int
+from accord.serve._permissions import PASSWORD_PAGE, SESSION_COOKIE, Viewer, guard
 from accord.serve._queries import batch_list
 from accord.serve._render import STATIC_DIR, redirect, render
 from accord.serve._signin_limit import SignInThrottled, sign_in_limiter
@@ -69,31 +72,73 @@ async def login(request: Request, viewer: Viewer = guard(PUBLIC)) -> Response:
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     target = _local(str(form.get("next", "/")))
     limiter = sign_in_limiter(request.app)
-    try:
-        attempt = limiter.attempt(username, client_address(request))
+    try:  # the counts are in the store: off the event loop, like every database call
+        attempt = await run_in_threadpool(limiter.attempt, username, client_address(request))
     except SignInThrottled as exc:
         response = render(request, "login.html", status=429, next=target, error=str(exc))
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
 
-    def sign_in() -> tuple[str, str] | None:
+    def sign_in() -> tuple[str, bool] | None:
         with writing(request) as session:
             user = authenticate(session, username.strip(), password)
-            return start_session(session, user) if user else None
+            if user is None:
+                return None
+            return start_session(session, user)[0], user.must_change_password
 
     started = await run_in_threadpool(sign_in)
     if started is None:
-        limiter.failed(attempt)
+        await run_in_threadpool(limiter.failed, attempt)
         return render(request, "login.html", status=401, next=target,
                       error="Wrong username or password.")
-    limiter.succeeded(attempt)
-    response = redirect(target)
-    set_session_cookie(request, response, started[0])
+    await run_in_threadpool(limiter.succeeded, attempt)
+    token, must_change = started
+    # A handed-out password is good for this one sign-in: replace it before anything else.
+    response = redirect(f"{PASSWORD_PAGE}?next={quote(target)}" if must_change else target)
+    set_session_cookie(request, response, token)
     return response
 
 
+@router.get("/account/password")
+def password_page(request: Request, next: str = "/",
+                  viewer: Viewer = guard(SIGNED_IN, password_change=True)) -> Response:
+    return _password_form(request, next=_local(next), error="")
+
+
+def _password_form(request: Request, *, status: int = 200, next: str, error: str) -> Response:
+    return render(request, "password.html", status=status, next=next, error=error,
+                  min_length=MIN_PASSWORD_LENGTH)
+
+
+@router.post("/account/password")
+async def password_change(request: Request,
+                          viewer: Viewer = guard(SIGNED_IN, password_change=True)) -> Response:
+    """Replace one's own password; a wrong current one counts as a failed sign-in."""
+    form = await request.form()
+    target = _local(str(form.get("next", "/")))
+    new, repeat = str(form.get("new_password", "")), str(form.get("repeat_password", ""))
+    account = viewer.account
+    assert account is not None
+    if new != repeat:
+        return _password_form(request, status=422, next=target,
+                      error="The two new passwords differ.")
+    try:
+        await run_in_threadpool(change_password_counted, request, account.username,
+                                account.id, str(form.get("current_password", "")), new,
+                                viewer.session_token)
+    except SignInThrottled as exc:
+        response = _password_form(request, status=429, next=target, error=str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    except AccountError as exc:
+        return _password_form(request, status=422, next=target,
+                      error=f"{str(exc)[:1].upper()}{str(exc)[1:]}.")
+    return redirect(target)
+
+
 @router.post("/logout")
-def logout(request: Request, viewer: Viewer = guard(SIGNED_IN)) -> Response:
+def logout(request: Request, viewer: Viewer = guard(SIGNED_IN, password_change=True)
+           ) -> Response:
     with writing(request) as session:
         end_session(session, viewer.session_token)
     response = redirect("/login")
@@ -110,23 +155,34 @@ def dashboard(request: Request, viewer: Viewer = guard(SIGNED_IN)) -> Response:
     return render(request, "dashboard.html", batches=batches, answered=answered)
 
 
-@router.get("/batches/{batch_id}/next")
-def next_page(batch_id: int, request: Request, viewer: Viewer = guard(REVIEW)) -> Response:
-    """Hand out the next task and show it (or say the batch is done for you)."""
+@router.post("/batches/{batch_id}/next")
+def next_page(batch_id: Id, request: Request, viewer: Viewer = guard(REVIEW)) -> Response:
+    """Hand out the next task and go to it (or to the batch's "done" page). A POST, from a
+    button: handing out a task changes state, so a link or a prefetch must not do it."""
     with writing(request) as session:
-        task = next_task(session, batch_id, viewer.user_id)
+        return redirect(_next_url(session, batch_id, viewer.user_id))
+
+
+def _next_url(session: Any, batch_id: int, reviewer_id: int) -> str:
+    task = next_task(session, batch_id, reviewer_id)
+    return f"/tasks/{task.id}" if task is not None else f"/batches/{batch_id}/done"
+
+
+@router.get("/batches/{batch_id}/done")
+def done_page(batch_id: Id, request: Request, viewer: Viewer = guard(REVIEW)) -> Response:
+    """Where a reviewer lands when a batch has nothing more for them (read only)."""
+    with reading(request) as session:
         name = get_batch(session, batch_id).name
-    if task is None:
-        return render(request, "done.html", batch_id=batch_id, batch_name=name)
-    return redirect(f"/tasks/{task.id}")
+        left = reviewer_progress(session, batch_id, viewer.user_id)["left"]
+    return render(request, "done.html", batch_id=batch_id, batch_name=name, left=left)
 
 
 @router.get("/tasks/{task_id}")
-def task_page(task_id: int, request: Request, viewer: Viewer = guard(REVIEW)) -> Response:
+def task_page(task_id: Id, request: Request, viewer: Viewer = guard(REVIEW)) -> Response:
     with reading(request) as session:
         task = own_task(session, task_id, viewer.user_id)
         if task.status != "assigned":
-            return redirect(f"/batches/{task.batch_id}/next")
+            return redirect(f"/batches/{task.batch_id}/done")
         view = task_view(session, task)
         progress = reviewer_progress(session, task.batch_id, viewer.user_id)
         name = get_batch(session, task.batch_id).name
@@ -137,7 +193,7 @@ def task_page(task_id: int, request: Request, viewer: Viewer = guard(REVIEW)) ->
 
 
 @router.post("/tasks/{task_id}/rating")
-async def rating_form(task_id: int, request: Request,
+async def rating_form(task_id: Id, request: Request,
                       viewer: Viewer = guard(REVIEW)) -> Response:
     form = await request.form()
 
@@ -150,7 +206,15 @@ async def rating_form(task_id: int, request: Request,
                           note=str(form.get("note", "")), unclear=unclear)
             return view.batch_id
 
-    return redirect(f"/batches/{await run_in_threadpool(save)}/next")
+    return redirect(await run_in_threadpool(_then_next, request, await run_in_threadpool(save),
+                                            viewer.user_id))
+
+
+def _then_next(request: Request, batch_id: int, reviewer_id: int) -> str:
+    # After an answer is committed, the next task is handed out by the same POST (a
+    # redirect can only lead to a GET, and a GET hands out nothing).
+    with writing(request) as session:
+        return _next_url(session, batch_id, reviewer_id)
 
 
 def _rating_values(form: FormData, categories: list[Any]) -> dict[str, Any]:
@@ -166,7 +230,7 @@ def _rating_values(form: FormData, categories: list[Any]) -> dict[str, Any]:
 
 
 @router.post("/tasks/{task_id}/ranking")
-async def ranking_form(task_id: int, request: Request,
+async def ranking_form(task_id: Id, request: Request,
                        viewer: Viewer = guard(REVIEW)) -> Response:
     form = await request.form()
 
@@ -175,22 +239,23 @@ async def ranking_form(task_id: int, request: Request,
             view = task_view(session, own_task(session, task_id, viewer.user_id))
             ranks: dict[int, list[int]] = {}
             for cid, _ in view.completions:
-                raw = str(form.get(f"rank.{cid}", "")).strip()
-                rank = int(raw) if raw.isdigit() else len(view.completions)
+                rank = form_int(form, f"rank.{cid}", low=1, high=len(view.completions),
+                                default=len(view.completions))
                 ranks.setdefault(rank, []).append(cid)
             tiers = [ranks[r] for r in sorted(ranks)]
             submit_ranking(session, task_id, viewer.user_id, tiers,
                            note=str(form.get("note", "")), unclear=bool(form.get("unclear")))
             return view.batch_id
 
-    return redirect(f"/batches/{await run_in_threadpool(save)}/next")
+    return redirect(await run_in_threadpool(_then_next, request, await run_in_threadpool(save),
+                                            viewer.user_id))
 
 
 @router.post("/tasks/{task_id}/skip")
-def skip_form(task_id: int, request: Request, viewer: Viewer = guard(REVIEW)) -> Response:
+def skip_form(task_id: Id, request: Request, viewer: Viewer = guard(REVIEW)) -> Response:
     with writing(request) as session:
         batch_id = skip_task(session, task_id, viewer.user_id).batch_id
-    return redirect(f"/batches/{batch_id}/next")
+    return redirect(_then_next(request, batch_id, viewer.user_id))
 
 
 @router.get("/survey")

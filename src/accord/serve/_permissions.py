@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
@@ -66,11 +66,25 @@ class Denied(Exception):
         self.message = message
 
 
-def guard(permission: str) -> Any:
+PASSWORD_PAGE = "/account/password"
+
+
+def guard(permission: str, *, password_change: bool = False) -> Any:
     """A FastAPI dependency that returns the :class:`Viewer` if they hold ``permission``.
 
+    An account signed in with a handed-out (one-time) password may only change it, sign
+    out, and read public pages until it has: other pages redirect to the password page,
+    other API calls answer 403.
+
+    Args:
+        permission: what the route needs (``accord.accounts.PERMISSIONS``).
+        password_change: the route stays open to an account that must change its
+            password (the password change itself, sign-in and sign-out, ``/api/me``).
+
     Raises:
-        Denied: 401 (signed out), 403 (no permission, or a bad CSRF token).
+        Denied: 401 (signed out), 403 (no permission, a bad CSRF token, or a password to
+            change first, on the API).
+        HTTPException: 303 to the password page (pages, while the password must change).
     """
 
     async def check(request: Request) -> Viewer:
@@ -80,13 +94,27 @@ def guard(permission: str) -> Any:
                 raise Denied(401, "sign in first")
             raise Denied(403, f"your account may not do this (it needs the {permission!r} "
                               "permission)")
+        if (viewer.account is not None and viewer.account.must_change_password
+                and not password_change
+                and not (permission == PUBLIC and request.method in _SAFE_METHODS)):
+            _password_first(request)
         if request.method not in _SAFE_METHODS:
             await _check_csrf(request, viewer)
         request.state.viewer = viewer
         return viewer
 
     check.permission = permission  # type: ignore[attr-defined]
+    check.password_change = password_change  # type: ignore[attr-defined]
     return Depends(check)
+
+
+def _password_first(request: Request) -> None:
+    path = request.url.path
+    if path.startswith(("/api/", "/v1/")):
+        raise Denied(403, "change your one-time password first (POST /api/account/password "
+                          f"or the page {PASSWORD_PAGE})")
+    raise HTTPException(303, "change your one-time password first",
+                        headers={"Location": PASSWORD_PAGE})
 
 
 def _viewer(request: Request) -> Viewer:

@@ -44,6 +44,7 @@ from accord.review import (
     sft_rows,
     write_export,
 )
+from accord.serve._inputs import parse_int
 from accord.store import Completion, Prompt, SpecVersion
 
 EXPORT_FILES = {"data.jsonl": "application/x-ndjson", "manifest.json": "application/json",
@@ -200,8 +201,10 @@ def parse_filters(kind: str, form: Any) -> SFTFilters | PreferenceFilters:
 
 def _number(form: Any, key: str, low: float, high: float, *, whole: bool = False) -> float:
     raw = str(form.get(key, "")).strip()
+    if whole:
+        return float(parse_int(raw, key, low=int(low), high=int(high)))
     try:
-        value = float(int(raw)) if whole else float(raw)
+        value = float(raw)
     except ValueError:
         kind = "a whole number" if whole else "a number"
         raise AccordError(f"{key}: {raw!r} is not {kind}") from None

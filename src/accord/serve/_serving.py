@@ -1,6 +1,10 @@
-"""Loading the models ``accord serve --model`` names, once, into a chat service.
+"""Loading the models ``accord serve --model`` names, once, into a chat service, and
+choosing each one's screens.
 
-Called only when models are served: it imports torch (through
+A model whose lineage in the store starts at a pretrain on the demo world is screened with
+the world screens; every other model (a base or external model such as SmolLM2, a folder
+the store does not know) with the real-text graders (``[customize] screens``,
+docs/customize.md). Called only when models are served: it imports torch (through
 ``accord.customize.load_runner``) at call time, never when the web app is imported.
 """
 
@@ -19,8 +23,9 @@ if TYPE_CHECKING:
 
 def resolve_models(store: Store, names: list[str]) -> list[tuple[str, Path]]:
     """(served name, model folder) for each ``--model``: ``NAME=PATH``, a model version
-    name from the registry, or a ``save_pretrained`` folder (served under the registry
-    name whose artifact it is, else under the folder's name).
+    name from the registry, ``smollm2`` (SmolLM2-135M-Instruct, offline), or a
+    ``save_pretrained`` folder (served under the registry name whose artifact it is, else
+    under the folder's name).
 
     Raises:
         AccordError: not a registered version nor a model folder; a name given twice.
@@ -40,6 +45,10 @@ def resolve_models(store: Store, names: list[str]) -> list[tuple[str, Path]]:
                     ModelVersion.name == given)).one_or_none()
                 if row is not None:
                     name, path = row.name, Path(row.artifact_path)
+                elif given == "smollm2":  # the offline SmolLM2-135M-Instruct (accord.model)
+                    from accord.model import resolve_model
+
+                    name, path = given, resolve_model(given, what="--model")
                 else:
                     path = Path(given)
                     by_path = session.scalars(select(ModelVersion).where(
@@ -57,12 +66,45 @@ def resolve_models(store: Store, names: list[str]) -> list[tuple[str, Path]]:
     return out
 
 
+def is_world_model(store: Store, path: Path) -> bool:
+    """Whether the model folder at ``path`` is the demo world's: a registered model version
+    whose first ancestor is a pretrain on the demo world's corpus (``datasets`` names a
+    ``world`` and no ``base_model`` was imported). A folder the store does not know, or a
+    lineage that starts at an imported base model, is not.
+
+    Args:
+        store: the project's store (model versions and their parents).
+        path: the served model folder.
+    """
+    from sqlalchemy import select
+
+    from accord.store import ModelVersion
+
+    with store.session() as session:
+        row = session.scalars(select(ModelVersion).where(
+            ModelVersion.artifact_path == str(Path(path).resolve()))).first()
+        if row is None:
+            row = session.scalars(select(ModelVersion).where(
+                ModelVersion.artifact_path == str(path))).first()
+        seen: set[int] = set()
+        while row is not None and row.parent_id is not None and row.id not in seen:
+            seen.add(row.id)
+            row = session.get(ModelVersion, row.parent_id)
+        if row is None:
+            return False
+        return (row.stage == "pretrain" and "world" in (row.datasets or {})
+                and not (row.config or {}).get("base_model"))
+
+
 def chat_service(project: Project, store: Store, settings: CustomizeSettings,
                  models: list[str]) -> ChatService:
-    """The chat service for a project: its spec, ``[customize]`` and the named models."""
+    """The chat service for a project: its spec, ``[customize]`` and the named models,
+    each screened by its lineage (:func:`is_world_model`)."""
     from accord.customize import ChatService, load_runner
     from accord.spec import load_spec
 
     spec = load_spec(project.spec_dir)
-    runners = {name: load_runner(name, path) for name, path in resolve_models(store, models)}
-    return ChatService(spec, settings, runners, store=store)
+    resolved = resolve_models(store, models)
+    world = {name for name, path in resolved if is_world_model(store, path)}
+    runners = {name: load_runner(name, path) for name, path in resolved}
+    return ChatService(spec, settings, runners, store=store, world_models=world)

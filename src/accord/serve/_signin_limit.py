@@ -17,23 +17,33 @@ since a whole office can share an address). A successful sign-in clears the acco
 count; the address's count only expires, or signing in to one's own account would wipe
 out a run of guesses at others'.
 
-The counts live in the server process's memory: with ``--workers N`` each worker keeps
-its own (an attacker gets at most N times the attempts) and a restart forgets them.
-Behind a reverse proxy, run uvicorn with ``--forwarded-allow-ips`` for the proxy so the
-client address is the visitor's, not the proxy's.
+The counts live in the store (``accord.accounts.locked_counters``), so every worker of
+``accord serve --workers N`` and every server on one database counts together, and a
+restart forgets nothing. The client address is the connection's, or the visitor's as a
+trusted proxy reports it (``[review] trusted_proxies``; see :func:`client_address`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+
+from accord.accounts import (
+    LimitCounter,
+    counter_key,
+    locked_counters,
+    reset_counter,
+    sweep_counters,
+)
+from accord.errors import AccordError
+from accord.store import Store
 
 _log = logging.getLogger("accord.serve")
 
@@ -68,13 +78,6 @@ class SignInThrottled(Exception):
         self.retry_after = retry_after
 
 
-@dataclass
-class _Count:
-    failures: int = 0
-    last: float = 0.0
-    shut_until: float = 0.0
-
-
 @dataclass(frozen=True)
 class Attempt:
     """A counted attempt; pass it back to :meth:`SignInLimiter.failed` or ``succeeded``."""
@@ -83,17 +86,25 @@ class Attempt:
     address: str
 
 
-class SignInLimiter:
-    """Counts failed sign-ins per account and per address (thread-safe, bounded memory)."""
+_SCOPES = ("account", "address")
+_SWEEP_EVERY_S = 60.0
 
-    def __init__(self, account: LimitPolicy = ACCOUNT_POLICY,
-                 address: LimitPolicy = ADDRESS_POLICY, *, max_keys: int = 100_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+
+class SignInLimiter:
+    """Counts failed sign-ins per account and per address, in the store shared by every
+    server process (thread- and process-safe: each step is one locked transaction)."""
+
+    def __init__(self, store: Store, account: LimitPolicy = ACCOUNT_POLICY,
+                 address: LimitPolicy = ADDRESS_POLICY, *, lock: threading.Lock | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.store = store
         self.policies = {"account": account, "address": address}
-        self.max_keys = max_keys
+        self._lock = lock
         self._clock = clock
-        self._counts: OrderedDict[tuple[str, str], _Count] = OrderedDict()
-        self._lock = threading.Lock()
+        self._swept = 0.0
+
+    def _key(self, scope: str, value: str) -> str:
+        return counter_key(f"signin:{scope}", value)
 
     def attempt(self, username: str, address: str) -> Attempt:
         """Check that neither the account nor the address is shut, and count the attempt
@@ -104,63 +115,55 @@ class SignInLimiter:
         """
         attempt = Attempt(username.strip().lower(), address)
         now = self._clock()
-        with self._lock:
-            for scope, key in (("account", attempt.account), ("address", address)):
-                count = self._counts.get((scope, key))
-                if count is not None and count.shut_until > now:
-                    raise SignInThrottled(scope, max(1, math.ceil(count.shut_until - now)))
-            self._count(("account", attempt.account), now)
-            self._trim(now)
+        keys = {"account": self._key("account", attempt.account),
+                "address": self._key("address", address)}
+        with locked_counters(self.store, list(keys.values()), lock=self._lock) as counts:
+            for scope in _SCOPES:
+                count = counts[keys[scope]]
+                if count.until > now:
+                    raise SignInThrottled(scope, max(1, math.ceil(count.until - now)))
+            self._count("account", attempt.account, counts[keys["account"]], now)
+        self._sweep(now)
         return attempt
 
     def failed(self, attempt: Attempt) -> None:
         """The password was wrong: count it against the address, and start any wait (of
         the account, counted already, and of the address) from now, the end of the attempt."""
         now = self._clock()
-        with self._lock:
-            account = self._counts.get(("account", attempt.account))
-            if account is not None:
-                self._shut(("account", attempt.account), account, now)
-            self._count(("address", attempt.address), now)
-            self._trim(now)
+        account, address = (self._key("account", attempt.account),
+                            self._key("address", attempt.address))
+        with locked_counters(self.store, [account, address], lock=self._lock) as counts:
+            if counts[account].count:
+                self._shut("account", attempt.account, counts[account], now)
+            self._count("address", attempt.address, counts[address], now)
 
     def succeeded(self, attempt: Attempt) -> None:
         """The password was right: the account's count starts again from zero."""
-        with self._lock:
-            self._counts.pop(("account", attempt.account), None)
+        reset_counter(self.store, self._key("account", attempt.account), lock=self._lock)
 
-    def _count(self, key: tuple[str, str], now: float) -> None:
-        count = self._get(key, now)
-        count.failures += 1
-        self._shut(key, count, now)
+    def _count(self, scope: str, name: str, count: LimitCounter, now: float) -> None:
+        if now - count.last_at >= self.policies[scope].forget_s:
+            count.count, count.until = 0, 0.0
+        count.count += 1
+        self._shut(scope, name, count, now)
 
-    def _shut(self, key: tuple[str, str], count: _Count, now: float) -> None:
-        count.last = now
-        wait = self.policies[key[0]].wait_after(count.failures)
+    def _shut(self, scope: str, name: str, count: LimitCounter, now: float) -> None:
+        policy = self.policies[scope]
+        count.last_at = now
+        wait = policy.wait_after(count.count)
         if wait:
-            count.shut_until = max(count.shut_until, now + wait)
+            count.until = max(count.until, now + wait)
             _log.warning("sign-in: %d attempts in a row without success %s %r; the next is "
-                         "allowed in %.0f s", count.failures,
-                         "for account" if key[0] == "account" else "from address", key[1],
-                         wait)
+                         "allowed in %.0f s", count.count,
+                         "for account" if scope == "account" else "from address", name, wait)
+        count.expires_at = max(count.until, now + policy.forget_s)
 
-    def _get(self, key: tuple[str, str], now: float) -> _Count:
-        count = self._counts.get(key)
-        if count is None or now - count.last >= self.policies[key[0]].forget_s:
-            count = self._counts[key] = _Count()
-        self._counts.move_to_end(key)
-        return count
-
-    def _trim(self, now: float) -> None:
-        # Guessing with random names must not grow memory without bound: drop forgotten
-        # counts, then (if still too many) the least recently tried.
-        if len(self._counts) <= self.max_keys:
-            return
-        for key in [k for k, c in self._counts.items()
-                    if now - c.last >= self.policies[k[0]].forget_s and c.shut_until <= now]:
-            del self._counts[key]
-        while len(self._counts) > self.max_keys:
-            self._counts.popitem(last=False)
+    def _sweep(self, now: float) -> None:
+        # Counts of names tried once and never again: deleted once forgotten, at most
+        # once a minute per process (a sweep is a transaction of its own).
+        if now - self._swept >= _SWEEP_EVERY_S:
+            self._swept = now
+            sweep_counters(self.store, now, lock=self._lock)
 
 
 _ATTACH = threading.Lock()
@@ -173,5 +176,54 @@ def sign_in_limiter(app: FastAPI) -> SignInLimiter:
         with _ATTACH:
             limiter = getattr(app.state, "sign_in_limiter", None)
             if limiter is None:
-                limiter = app.state.sign_in_limiter = SignInLimiter()
+                limiter = app.state.sign_in_limiter = SignInLimiter(
+                    app.state.store, lock=app.state.sqlite_write_lock)
     return limiter
+
+
+def client_address(request: Request) -> str:
+    """The caller's address: the connection's, or — when the connection comes from a
+    proxy listed in ``[review] trusted_proxies`` — the nearest address in
+    ``X-Forwarded-For`` that is not itself a trusted proxy.
+
+    The header is read right to left: each proxy appends the address it saw, so only the
+    entries added by trusted proxies can be believed; anything further left was written
+    by the client and is ignored. With no trusted proxies (the default) the header is
+    never read, so a client cannot choose its own address.
+    """
+    peer = request.client.host if request.client else "unknown"
+    trusted: tuple[Network, ...] = getattr(request.app.state, "trusted_proxies", ())
+    if not trusted or not _within(peer, trusted):
+        return peer
+    hops = [h.strip() for h in ",".join(request.headers.getlist("x-forwarded-for")).split(",")]
+    for hop in reversed([h for h in hops if h]):
+        if not _within(hop, trusted):
+            return hop
+    return peer
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def trusted_networks(entries: Sequence[str]) -> tuple[Network, ...]:
+    """Parse ``[review] trusted_proxies`` (addresses or CIDR networks).
+
+    Raises:
+        AccordError: an entry is not an address or a network.
+    """
+    out = []
+    for entry in entries:
+        try:
+            out.append(ipaddress.ip_network(entry.strip(), strict=False))
+        except ValueError:
+            raise AccordError(f"trusted_proxies: {entry!r} is not an IP address or network "
+                              "(e.g. 127.0.0.1 or 10.0.0.0/8)") from None
+    return tuple(out)
+
+
+def _within(address: str, networks: tuple[Network, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in n for n in networks)

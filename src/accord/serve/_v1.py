@@ -37,6 +37,7 @@ from accord.errors import AccordError
 from accord.model import SamplingConfig
 from accord.serve._chat_state import (
     RateLimited,
+    api_rate_keys,
     chat_service,
     chat_settings,
     current_spec,
@@ -44,6 +45,7 @@ from accord.serve._chat_state import (
     limiter,
 )
 from accord.serve._db import writing
+from accord.serve._inputs import log_unexpected
 from accord.serve._permissions import Viewer, guard
 from accord.store import NotFoundError
 
@@ -70,6 +72,8 @@ def openai_error(status: int, message: str) -> JSONResponse:
     """The error shape for refusals raised outside this module (sign-in, CSRF)."""
     kind = {401: "invalid_request_error", 403: "permission_error", 404: "not_found_error",
             429: "rate_limit_error"}.get(status, "invalid_request_error")
+    if status >= 500:
+        kind = "server_error"
     return ApiError(status, message, type=kind).response()
 
 
@@ -137,8 +141,8 @@ def _authenticate(request: Request) -> ApiKey:
             session.expunge(row)
     if row is None:  # the key itself is never echoed or logged
         raise ApiError(401, "invalid or revoked API key", code="invalid_api_key")
-    try:
-        limiter(request).hit(f"key:{row.id}")
+    try:  # per key and per account: a second key brings no second allowance
+        limiter(request).hit(*api_rate_keys(row.id, row.user_id))
     except RateLimited as exc:
         raise ApiError(429, str(exc), type="rate_limit_error", code="rate_limit_exceeded",
                        headers={"retry-after": str(exc.retry_after)}) from None
@@ -184,7 +188,7 @@ async def get_model(request: Request, model_id: str, viewer: Viewer = guard(PUBL
 async def _body(request: Request, model: type[BaseModel]) -> Any:
     try:
         raw = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (ValueError, RecursionError):  # bad JSON, bad UTF-8; depth is capped before
         raise ApiError(400, "the request body is not valid JSON") from None
     if not isinstance(raw, dict):
         raise ApiError(400, "the request body must be a JSON object")
@@ -207,6 +211,15 @@ def _chat_request(request: Request, body: ChatBody, key: ApiKey) -> ChatRequest:
                             f"(served: {served})", param="model", code="model_not_found",
                        type="not_found_error")
     profile_name = body.profile if isinstance(body.profile, str) else None
+    limit = chat_settings(request).max_message_chars
+    for i, m in enumerate(body.messages):
+        # Refused before the tokenizer sees it: tokenising megabytes takes seconds.
+        length = len(m.text())
+        if length > limit:
+            raise ApiError(400, f"Invalid 'messages[{i}].content': string too long. Expected "
+                                f"a string with maximum length {limit}, but got a string "
+                                f"with length {length} instead.",
+                           param=f"messages[{i}].content", code="string_above_max_length")
     try:
         turns, conversation = client_messages(
             [{"role": m.role, "content": m.text()} for m in body.messages],
@@ -309,8 +322,10 @@ def _sse(service: Any, chat: ChatRequest, created: int, include_usage: bool) -> 
                              "system_fingerprint": None, "choices": [],
                              "usage": _usage(result)}
                     yield f"data: {json.dumps(usage)}\n\n"
-    except AccordError as exc:
-        error = {"error": {"message": str(exc), "type": "server_error", "param": None,
+    except Exception as exc:  # the stream has started: end it with an error, not a drop
+        message = (str(exc) if isinstance(exc, AccordError)
+                   else log_unexpected("POST", "/v1/chat/completions", exc))
+        error = {"error": {"message": message, "type": "server_error", "param": None,
                            "code": None}}
         yield f"data: {json.dumps(error)}\n\n"
     yield "data: [DONE]\n\n"

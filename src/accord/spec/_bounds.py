@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from accord.spec._base import Id, SpecModel, Text
 
@@ -19,14 +19,36 @@ class Check(SpecModel):
     threshold: float = Field(ge=0.0, le=1.0)
 
 
+class BoundScreen(SpecModel):
+    """A registered grader (``accord.graders``) that screens every served answer for a
+    hard bound: crossed when its score exceeds ``threshold``."""
+
+    grader: Text  # a named grader that reads any text, e.g. offensive, harmful_compliance
+    threshold: float | None = Field(None, ge=0.0, le=1.0)  # None: the grader's own
+
+
 class HardBound(SpecModel):
-    """A limit no customisation may cross."""
+    """A limit no customisation may cross.
+
+    ``screens`` names the real-text graders that enforce the bound on a served model's
+    answers (docs/customize.md); a bound without them gets Accord's defaults for its id.
+    """
 
     id: Id
     description: Text
     check: Check
     safe_completion: Text
     forbids: dict[Id, list[str]] = Field(default_factory=dict)
+    screens: list[BoundScreen] = Field(default_factory=list)
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict:
+        # A bound that names no screens dumps as before, so specs written before
+        # ``screens`` existed keep their canonical hash (and their spec version).
+        data = handler(self)
+        if not self.screens:
+            data.pop("screens", None)
+        return data
 
 
 class CustomisationOption(SpecModel):

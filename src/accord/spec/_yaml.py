@@ -10,6 +10,14 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.constructor import RoundTripConstructor
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import (
+    AliasEvent,
+    CollectionEndEvent,
+    CollectionStartEvent,
+    MappingStartEvent,
+    NodeEvent,
+    ScalarEvent,
+)
 
 from accord.spec._issues import Path
 
@@ -18,6 +26,20 @@ from accord.spec._issues import Path
 # because the line of "scale:" reads better than the first line inside it.
 KEY = "key"
 VALUE = "value"
+
+
+# Limits that keep a hostile file from hanging or crashing the reader. A spec nests a few
+# levels and holds a few thousand values; these are far above that and far below what
+# hurts: nine levels of nine aliases expand to 387 million values, and ruamel's parser
+# (and the recursive constructor) slow down quadratically, then overflow the stack, with
+# nesting depth.
+MAX_DEPTH = 64
+MAX_VALUES = 100_000  # after expanding aliases
+MAX_BYTES = 2_000_000
+# Spec files hold plain data: any other tag (``!!python/object/apply:...``, ``!custom``,
+# ``!!binary``) is refused, so no file can ask the loader to build an object.
+_PLAIN_TAGS = frozenset(f"tag:yaml.org,2002:{name}"
+                        for name in ("str", "int", "float", "bool", "null", "seq", "map"))
 
 
 @dataclass
@@ -122,8 +144,126 @@ def _duplicate_problems(tree: Any, duplicates: list[tuple[Any, Any, Any]]) -> li
     return out
 
 
+def _shown_tag(tag: str) -> str:
+    prefix = "tag:yaml.org,2002:"
+    return "!!" + tag[len(prefix):] if tag.startswith(prefix) else tag
+
+
+def _flow_depth_problem(text: str) -> YamlProblem | None:
+    """Deep flow nesting (``[[[[...``), found before the parser sees it.
+
+    ruamel's scanner looks ahead over every open bracket before it yields the first
+    event, in time quadratic in their number (5,000 take a minute), so the event check
+    in :func:`_limits_problem` would come too late. Brackets inside quoted scalars and
+    comments do not count; brackets inside plain scalars do, which can only refuse a
+    file with more than ``MAX_DEPTH`` unclosed brackets in one plain text.
+    """
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return None  # the usual case: no need to look closer
+    depth, quote, line, column, prev = 0, "", 0, 0, "\n"
+    for char in text:
+        if quote:
+            if char == quote and not (quote == '"' and prev == "\\"):
+                quote = ""
+            prev = "" if prev == "\\" and char == "\\" else char  # an escaped backslash
+        elif char == "#" and prev in " \t\n":
+            quote = "\n"  # a comment runs to the end of the line
+            prev = char
+        elif char in "'\"" and prev in " \t\n[{,:":
+            quote = char
+            prev = char
+        else:
+            if char in "[{":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return YamlProblem(line, column, (), f"nesting is deeper than {MAX_DEPTH} "
+                                       "levels; a spec file never needs that many")
+            elif char in "]}":
+                depth = max(depth - 1, 0)
+            prev = char
+        if char == "\n":
+            line, column = line + 1, 0
+            if quote == "\n":
+                quote = ""
+        else:
+            column += 1
+    return None
+
+
+def _limits_problem(yaml: YAML, text: str) -> YamlProblem | None:
+    """The first place where ``text`` breaks a limit, from the parser's events alone.
+
+    Walking events (no nodes built) finds a deep nesting, an alias bomb, a recursive
+    alias, a tag or a list used as a key before anything is built from them; an
+    alias's values count each time it is used, as the plain data will hold them.
+    """
+    sizes: dict[str, int] = {}  # anchor -> values it expands to
+    collections: set[str] = set()  # anchors of lists and mappings (not keys)
+    # per open container: [values so far, anchor, children so far, is a mapping]
+    stack: list[list[Any]] = []
+    total = 0
+    for event in yaml.parse(text):
+        if isinstance(event, CollectionEndEvent):
+            size, anchor, _, _ = stack.pop()
+            if anchor is not None:
+                sizes[anchor] = size
+            if stack:
+                stack[-1][0] += size
+            continue
+        if not isinstance(event, NodeEvent):
+            continue
+        mark = event.start_mark
+        at = (mark.line, mark.column)
+        is_key = bool(stack) and stack[-1][3] and stack[-1][2] % 2 == 0
+        if stack:
+            stack[-1][2] += 1
+        if isinstance(event, AliasEvent):
+            anchor = event.anchor
+            if anchor in sizes:
+                size = sizes[anchor]
+            elif any(frame[1] == anchor for frame in stack):
+                return YamlProblem(*at, (), f"alias *{anchor} is used inside the value it "
+                                   "names (a structure that contains itself)")
+            else:
+                size = 1  # an undefined alias: the composer reports it
+            if is_key and anchor in collections:
+                return YamlProblem(*at, (), f"alias *{anchor} names a list or mapping, which "
+                                   "cannot be a mapping key")
+        else:
+            tag = event.tag
+            if tag is not None and str(tag) not in _PLAIN_TAGS:
+                return YamlProblem(*at, (), f"tag {_shown_tag(str(tag))} is not allowed: "
+                                   "spec files hold plain data (text, numbers, true/false, "
+                                   "null, lists, mappings)")
+            size = 1
+            if isinstance(event, CollectionStartEvent):
+                if is_key:
+                    return YamlProblem(*at, (), "a list or mapping cannot be a mapping key")
+                if len(stack) >= MAX_DEPTH:
+                    return YamlProblem(*at, (), f"nesting is deeper than {MAX_DEPTH} levels; "
+                                       "a spec file never needs that many")
+                if event.anchor is not None:
+                    collections.add(event.anchor)
+                    sizes.pop(event.anchor, None)  # a redefined anchor is open again
+                stack.append([1, event.anchor, 0, isinstance(event, MappingStartEvent)])
+            elif isinstance(event, ScalarEvent) and event.anchor is not None:
+                collections.discard(event.anchor)
+                sizes[event.anchor] = 1
+        total += size
+        if total > MAX_VALUES:
+            return YamlProblem(*at, (), f"the file holds more than {MAX_VALUES:,} values once "
+                               "its aliases are expanded (an alias bomb?)")
+        if stack and not isinstance(event, CollectionStartEvent):
+            stack[-1][0] += size
+    return None
+
+
 def read_yaml(text: str) -> LoadedYaml:
     """Parse YAML text, reporting syntax errors and duplicate keys with positions.
+
+    Hostile input ends in a located problem, never a hang or a traceback: the text is
+    checked against :data:`MAX_BYTES`, :data:`MAX_DEPTH` and :data:`MAX_VALUES` and for
+    tags before any node is built.
 
     Args:
         text: the file's contents.
@@ -132,8 +272,15 @@ def read_yaml(text: str) -> LoadedYaml:
         The loaded file; ``data`` is None when the text is empty or does not parse
         (then ``problems`` says why).
     """
+    if len(text) > MAX_BYTES:
+        return LoadedYaml(None, None, [YamlProblem(0, 0, (), f"the file is larger than "
+                                                   f"{MAX_BYTES:,} characters")])
     yaml = _yaml()
     try:
+        problem = _flow_depth_problem(text) or _limits_problem(yaml, text)
+        if problem is not None:
+            return LoadedYaml(None, None, [problem])
+        yaml = _yaml()
         tree = yaml.load(text)
         problems = _duplicate_problems(tree, yaml.constructor.duplicates)
     except MarkedYAMLError as exc:

@@ -40,7 +40,13 @@ from accord.store._migrate import (
 )
 from accord.store._models import Completion, ModelVersion, Prompt, SpecVersion
 from accord.store._prompts import ROLES, add_completions, prompt_hash, upsert_prompt
-from accord.store._registry import get_model_version, lineage, register_model_version
+from accord.store._registry import (
+    SIGNAL_KEY,
+    get_model_version,
+    lineage,
+    register_model_version,
+    training_signal,
+)
 from accord.store._specs import get_spec_version, latest_spec_version, record_spec_version
 from accord.store._store import Store, open_store
 
@@ -49,6 +55,7 @@ __all__ = [
     "NAMING_CONVENTION",
     "ROLES",
     "SHORT_HASH_LENGTH",
+    "SIGNAL_KEY",
     "Base",
     "Completion",
     "ConflictError",
@@ -82,6 +89,7 @@ __all__ = [
     "record_spec_version",
     "register_model_version",
     "safe_url",
+    "training_signal",
     "upgrade",
     "upsert_prompt",
     "utcnow",

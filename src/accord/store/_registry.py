@@ -1,4 +1,13 @@
-"""Model versions: register trained checkpoints with their lineage, and walk it back."""
+"""Model versions: register trained checkpoints with their lineage, and walk it back.
+
+A model version's ``config`` may hold its own training signal under
+:data:`SIGNAL_KEY` (``{"graders": [...], "models": [...], "external": "..."}``): the
+records of the graders whose judgements trained it (rewards, rule-based rewards,
+simulated reviewers), the other model versions whose signal it inherited (a reward model,
+a critic) and, for an imported base model, where it came from. :func:`training_signal`
+walks parents and those references and gathers it all, so an audit can check that it
+does not grade a model with the signal that trained it (``accord.audit``).
+"""
 
 from __future__ import annotations
 
@@ -134,3 +143,60 @@ def lineage(session: Session, model_version: ModelVersion | str) -> list[ModelVe
 
 def _id(row: ModelVersion | SpecVersion | None) -> int | None:
     return None if row is None else row.id
+
+
+SIGNAL_KEY = "training_signal"
+"""Where a model version's ``config`` keeps its own training signal."""
+
+
+def training_signal(session: Session, model_version: ModelVersion | str) -> dict[str, Any]:
+    """Everything recorded about what trained ``model_version``, through its whole lineage.
+
+    Walks the parent chain and, from each model version's ``config[SIGNAL_KEY]``, the
+    model versions named under ``models`` (reward models, critics: their own lineage is
+    walked too), collecting grader records and data sets.
+
+    Args:
+        session: an open session.
+        model_version: the row or its name.
+
+    Returns:
+        ``{"model_version", "chain": [names walked], "unknown": [names whose training
+        happened elsewhere: stage "external", or an imported base model], "graders":
+        [{"model", "name", "role", "kind", "version", "sources"}], "datasets": [{"model",
+        "name", "sha256"}]}``. A referenced model version that is not stored is listed
+        under ``unknown``.
+
+    Raises:
+        NotFoundError: ``model_version`` is a name that is not stored.
+    """
+    start = (get_model_version(session, model_version) if isinstance(model_version, str)
+             else model_version)
+    chain: list[str] = []
+    unknown: list[str] = []
+    graders: list[dict[str, Any]] = []
+    datasets: list[dict[str, Any]] = []
+    todo: list[ModelVersion | str] = [start]
+    while todo:
+        item = todo.pop(0)
+        if isinstance(item, str):
+            try:
+                item = get_model_version(session, item)
+            except NotFoundError:
+                if item not in unknown:
+                    unknown.append(item)
+                continue
+        for mv in lineage(session, item):
+            if mv.name in chain:
+                continue
+            chain.append(mv.name)
+            signal = dict((mv.config or {}).get(SIGNAL_KEY) or {})
+            if mv.stage == "external" or signal.get("external"):
+                unknown.append(mv.name)
+            for name, digest in sorted((mv.datasets or {}).items()):
+                datasets.append({"model": mv.name, "name": name, "sha256": digest})
+            for rec in signal.get("graders", []):
+                graders.append({"model": mv.name, **rec})
+            todo.extend(str(m) for m in signal.get("models", []) if m and m not in chain)
+    return {"model_version": start.name, "chain": chain, "unknown": unknown,
+            "graders": graders, "datasets": datasets}

@@ -8,10 +8,12 @@ Two protections, in this order:
    :mod:`._suppress`). A population smaller than ``min_cell`` publishes nothing.
 2. Differential privacy on everything shown: every count, total and rating sum is an
    OpenDP release with Laplace noise. The total ε is split evenly over the queries:
-   the total (1), one histogram per field (a reviewer falls in one cell: the cells share
-   one query's ε by parallel composition), and per (rating measure, grouping field) one
-   histogram of reviewer counts and one set of per-group rating sums (groups are
-   disjoint: again parallel). By sequential composition the report spends at most ε.
+   the total (1), one histogram per field (a reviewer falls in one cell: OpenDP's
+   count-by-categories has sensitivity 1 for all cells), and per (rating measure,
+   grouping field) one histogram of reviewer counts and one vector of per-group rating
+   sums (a reviewer is in one group: L1 sensitivity = the scale's width). All queries
+   read one data set (a row per reviewer) and are released as one OpenDP composition;
+   the ε the report states is that composition's privacy map (see :mod:`._noise`).
 
 Which cells are suppressed depends on true counts, as in standard statistical disclosure
 control; that pattern is not covered by ε, which is why it is a separate, stated rule.
@@ -94,7 +96,7 @@ class RatingComparison:
         field: the grouping question, e.g. ``political_leaning``.
         bounds: the rating scale (lowest, highest) values were clamped to.
         groups: one per answer.
-        epsilon: the ε spent (counts and sums together).
+        epsilon: the ε spent, OpenDP's maps of its counts and its sums together.
     """
 
     measure: str
@@ -175,7 +177,8 @@ class DemographicsReport:
         fields: one histogram per survey field.
         ratings: group comparisons of ratings.
         epsilon: the total ε asked for.
-        epsilon_spent: the sum of OpenDP's privacy maps over all releases (≤ epsilon).
+        epsilon_spent: the privacy map of OpenDP's composition of every release, at one
+            reviewer added or removed (≤ epsilon).
         epsilon_per_query: ε of each query.
         n_queries: the number of queries the budget was split over.
         min_cell: the smallest count shown.
@@ -304,40 +307,49 @@ def demographics_report(answers: Sequence[Mapping[str, str]], fields: Sequence[s
     n_queries = 1 + len(fields) + 2 * len(comparisons)
     per_query = epsilon / n_queries
     noise = NoiseSource(seed)
-
+    rows = _rows(answers, groups)
     population = len(answers)
     hide_all = suppress_total(population, min_cell)
-    total = None if hide_all else max(min_cell, noise.count(population, per_query))
-    published = []
+
+    # Plan every query first: they are released together, as one OpenDP composition.
+    total_q = noise.count("total", lambda row: row["surveyed"], per_query)
+    planned_fields = []
     for f in fields:
         allowed = values.get(f) if values else None
         column = [_answer(a, f, allowed) for a in answers]
         cells = _cells(column, allowed)
-        noisy = noise.histogram(column, cells, per_query)
-        published.append(FieldCounts(f, _publish(column, cells, noisy, min_cell, hide_all),
-                                     per_query))
-
-    compared = []
+        pick = _survey_pick(f, allowed)
+        planned_fields.append((f, column, cells,
+                               noise.histogram(f"histogram {f}", pick, cells, per_query)))
+    planned_comparisons = []
     for measure, f in comparisons:
         assert groups is not None
         lo, hi = groups.bounds[measure]
         allowed = values.get(f) if values else None
-        rows = [(_answer(r.answers, f, allowed),
-                 min(hi, max(lo, sum(r.ratings[measure]) / len(r.ratings[measure]))) - lo)
-                for r in groups.reviewers if r.ratings.get(measure)]
-        column = [g for g, _ in rows]
+        rated = [row for row in rows if row["ratings"].get(measure) is not None]
+        column = [_answer(row["answers"], f, allowed) for row in rated]
         cells = _cells(column, allowed)
+        group = _rated_pick(measure, f, allowed)
+        counts_q = noise.histogram(f"group sizes {measure} by {f}", group, cells, per_query)
+        sums_q = noise.group_sums(f"group sums {measure} by {f}", group,
+                                  _rated_value(measure, lo, hi), cells, hi - lo, per_query)
+        planned_comparisons.append((measure, f, lo, hi, column, cells, counts_q, sums_q))
+
+    released = noise.run(rows)
+
+    total = None if hide_all else max(min_cell, released[total_q])
+    published = []
+    for f, column, cells, q in planned_fields:
+        noisy = dict(zip(cells, released[q], strict=True))
+        published.append(FieldCounts(f, _publish(column, cells, noisy, min_cell, hide_all),
+                                     noise.query_epsilons[f"histogram {f}"]))
+    compared = []
+    for measure, f, lo, hi, column, cells, counts_q, sums_q in planned_comparisons:
         counts = {c: column.count(c) for c in cells}
         reasons = suppress_cells(counts, min_cell)
-        small = suppress_total(len(rows), min_cell)
-        noisy_counts = noise.histogram(column, cells, per_query)
-        before = len(noise.spent or [])
-        sums = {c: noise.bounded_sum([v for g, v in rows if g == c], hi - lo, per_query)
-                for c in cells}
-        # The groups are disjoint, so their sums together cost one query (parallel
-        # composition): keep the largest of their maps, not their sum.
-        spent = noise.spent or []
-        spent[before:] = [max(spent[before:], default=0.0)] if spent[before:] else []
+        small = suppress_total(len(column), min_cell)
+        noisy_counts = dict(zip(cells, released[counts_q], strict=True))
+        sums = dict(zip(cells, released[sums_q], strict=True))
         out = []
         for c in cells:
             hidden = reasons[c] or ("small" if small else None)
@@ -346,13 +358,59 @@ def demographics_report(answers: Sequence[Mapping[str, str]], fields: Sequence[s
                 continue
             n = max(min_cell, noisy_counts[c])
             out.append(GroupMean(c, n, round(min(hi, max(lo, lo + sums[c] / n)), 3)))
-        compared.append(RatingComparison(measure, f, (lo, hi), out, per_query))
+        spent = (noise.query_epsilons[f"group sizes {measure} by {f}"]
+                 + noise.query_epsilons[f"group sums {measure} by {f}"])
+        compared.append(RatingComparison(measure, f, (lo, hi), out, spent))
 
-    spent_total = float(sum(noise.spent or []))
+    assert noise.epsilon_spent is not None
     return DemographicsReport(
-        total, published, compared, epsilon, spent_total, per_query, n_queries, min_cell,
-        noise.label, simulated,
+        total, published, compared, epsilon, noise.epsilon_spent, per_query, n_queries,
+        min_cell, noise.label, simulated,
         _statement(epsilon, per_query, n_queries, min_cell, noise.label, simulated))
+
+
+def _rows(answers: Sequence[Mapping[str, str]],
+          groups: RatingsByGroup | None) -> list[dict[str, Any]]:
+    """One row per reviewer: survey answers and, for reviewers who rated, each measure's
+    mean rating (their own ratings averaged, so each reviewer counts once per measure).
+
+    A rating reviewer is joined to a survey row with the same answers (reviewers with
+    equal answers are interchangeable for every published number); one whose answers
+    match no survey row is a row of its own, outside the survey's counts.
+    """
+    rows = [{"surveyed": True, "answers": a, "ratings": {}} for a in answers]
+    free: dict[tuple[tuple[str, str], ...], list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        free[_key(row["answers"])].append(row)
+    for reviewer in groups.reviewers if groups else ():
+        means = {m: sum(v) / len(v) for m, v in reviewer.ratings.items() if v}
+        matches = free.get(_key(reviewer.answers))
+        if matches:
+            matches.pop()["ratings"] = means
+        else:
+            rows.append({"surveyed": False, "answers": reviewer.answers, "ratings": means})
+    return rows
+
+
+def _key(answers: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((str(k), str(v)) for k, v in answers.items()))
+
+
+def _survey_pick(f: str, allowed: Sequence[str] | None) -> Any:
+    return lambda row: _answer(row["answers"], f, allowed) if row["surveyed"] else None
+
+
+def _rated_pick(measure: str, f: str, allowed: Sequence[str] | None) -> Any:
+    return lambda row: (_answer(row["answers"], f, allowed)
+                        if row["ratings"].get(measure) is not None else None)
+
+
+def _rated_value(measure: str, lo: float, hi: float) -> Any:
+    # The reviewer's mean, clamped to the scale and shifted to start at zero.
+    def value(row: Mapping[str, Any]) -> float | None:
+        mean = row["ratings"].get(measure)
+        return None if mean is None else min(hi, max(lo, mean)) - lo
+    return value
 
 
 def _cells(column: Sequence[str], allowed: Sequence[str] | None) -> list[str]:

