@@ -18,6 +18,7 @@ import html
 import math
 import os
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -286,7 +287,7 @@ def _batched(ask: Callable[[int, int], list[Any]], total: int, batch: int,
     return out
 
 
-class Suite:
+class Suite(ABC):
     """Base of a registered suite: subclasses set the class attributes and write
     :meth:`run`.
 
@@ -301,10 +302,10 @@ class Suite:
     description: ClassVar[str] = ""
     graders: ClassVar[tuple[str, ...]] = ()
 
+    @abstractmethod
     def run(self, ctx: SuiteContext) -> SuiteResult:
         """Ask, grade and measure; the runner adds data hashes, grader records, timing
         and the generic warnings."""
-        raise NotImplementedError
 
 
 SUITES: dict[str, type[Suite]] = {}
