@@ -104,6 +104,7 @@ def profiles_set(username: UserArg,
                  project: ProjectOpt = Path("."),
                  name: Annotated[str, typer.Option(help="The profile's name.")] = "default",
                  lock: Annotated[list[str] | None, typer.Option(
+                     metavar="OPTION",
                      help="An option conversations may not change (repeatable).")] = None,
                  ) -> None:
     """Save a profile for an account (validated against the bounds; made the default)."""

@@ -104,8 +104,8 @@ def _counts(session: Any, row: Any) -> str:
 def create_cmd(name: NameArg,
                question: Annotated[str, typer.Option("--question", help="What participants "
                                                      "deliberate on.")],
-               statement: Annotated[list[str] | None, typer.Option("--statement", help="A seed "
-                                                                   "statement (repeatable).")]
+               statement: Annotated[list[str] | None, typer.Option(
+                   "--statement", metavar="TEXT", help="A seed statement (repeatable).")]
                = None,
                description: Annotated[str, typer.Option(help="Longer framing.")] = "",
                project: ProjectOpt = Path("."), config: ConfigOpt = None,

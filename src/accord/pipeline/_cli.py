@@ -14,8 +14,9 @@ def run_command(
     start: Annotated[str | None, typer.Option("--from", help="Re-run this stage and all "
                                               "after it.")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Stop after this stage.")] = None,
-    force: Annotated[list[str] | None, typer.Option("--force", help="Re-run this stage even "
-                                                    "if cached (repeatable).")] = None,
+    force: Annotated[list[str] | None, typer.Option(
+        "--force", metavar="STAGE", help="Re-run this stage even if cached (repeatable).")
+    ] = None,
     base_model: Annotated[Path | None, typer.Option("--base-model", help="Start from this "
                                                     "local model (a Hugging Face folder or a "
                                                     ".gguf file) instead of pretraining.")

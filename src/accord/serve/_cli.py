@@ -16,7 +16,8 @@ def serve_command(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
     model: Annotated[list[str] | None, typer.Option(
-        "--model", help="Serve this model (repeatable): a model version name, a saved model "
+        "--model", metavar="MODEL",
+        help="Serve this model (repeatable): a model version name, a saved model "
         "folder, or NAME=PATH. Enables /v1 and the chat page.")] = None,
 ) -> None:
     """Run the web app and JSON API (creates the first admin if there is none); with

@@ -117,7 +117,8 @@ def dpo(model: ModelOpt, data: DataOpt, out: OutOpt,
 @train_app.command("grpo")
 def grpo(model: ModelOpt, data: DataOpt, out: OutOpt,
          reward: Annotated[list[str] | None, typer.Option(
-             "--reward", help="A reward-model folder or pkg.module:function (repeatable).")
+             "--reward", metavar="REWARD",
+             help="A reward-model folder or pkg.module:function (repeatable).")
          ] = None,
          settings: SetOpt = None) -> None:
     """GRPO on prompts, scored by reward models or reward functions."""
