@@ -15,6 +15,15 @@ trains the demo tokenizer and pretrains the demo ``small`` model (``[pretrain]``
   RL-CAI labels on ``--smollm2-pairs N`` pairs, SL-CAI on ``--smollm2-sl N`` of the small
   model's sampled responses.
 
+A quality benchmark, not a timing one (so it does not use bench/_rounds.py): its figures
+compare against fixed references measured on the same items, not against a timed
+baseline: RL-CAI labels against the world's chosen response (chance 0.5), SL-CAI
+revisions against the initial responses they revise (graded by the same meter graders).
+The per-stage seconds it prints are one run's durations for orientation, not ratios, and
+are not recorded as benchmark figures. (``--rounds`` here is the number of critique and
+revision rounds, as in ``critique_revise``.) One pretrained model, one run: repeating it
+over seeds would take the pretraining time each round.
+
     OMP_NUM_THREADS=1 .venv/bin/python bench/cai_demo.py [--steps 450] [--share-critique 0.05]
         [--share-choice 0.10] [--pairs 400] [--principles 4] [--sl-prompts 300]
         [--out /tmp/accord-cai-demo]

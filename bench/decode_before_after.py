@@ -3,13 +3,14 @@
 Issue 11 moved every decoding loop into ``accord.model._decode``. This benchmark checks that
 the move did not slow generation: it runs ``accord.model.generate`` from a BASELINE source
 tree and from a SUBJECT source tree (each in its own fresh interpreter, so the two never
-share imported code), alternating the two for ``--rounds`` rounds, and prints each round's
-seconds, the subject/baseline ratio per round, and the median and spread (min-max) of the
-ratios. It also checks the two trees return the same text.
+share imported code), alternating the two for ``--rounds`` rounds (bench/_rounds.py: the
+order is swapped every round), and prints each round's seconds, the subject/baseline
+ratio per round, and the median and spread (min-max, IQR) of the times and the ratios.
+It also checks the two trees return the same text.
 
     git worktree add /tmp/accord-old <rev>        # or any checkout of the old tree
     .venv/bin/python bench/decode_before_after.py --baseline /tmp/accord-old/src \
-        --subject src --model PATH [--prompts 64] [--rounds 7] [--max-new-tokens 64]
+        --subject src --model PATH [--prompts 64] [--rounds 5] [--max-new-tokens 64]
 
 Without --model it uses the newest demo model (examples/demo/.accord/stages/pretrain-*/).
 """
@@ -19,10 +20,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 from pathlib import Path
+
+from _rounds import add_rounds_argument, run_rounds
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,26 +67,32 @@ def main() -> None:
     parser.add_argument("--subject", type=Path, default=ROOT / "src", help="the new src/")
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--prompts", type=int, default=64)
-    parser.add_argument("--rounds", type=int, default=7)
+    add_rounds_argument(parser)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     args = parser.parse_args()
     for src in (args.baseline, args.subject):
         if not (src / "accord" / "__init__.py").is_file():
             sys.exit(f"{src} is not a source tree holding accord/ (give its src/ folder)")
     model = args.model or _demo_model()
-    ratios = []
-    for r in range(args.rounds):
-        base = _run(args.baseline, model, args.prompts, args.max_new_tokens)
-        subj = _run(args.subject, model, args.prompts, args.max_new_tokens)
-        if base["texts"] != subj["texts"]:
-            sys.exit(f"round {r}: the two trees generated different text")
-        ratio = subj["seconds"] / base["seconds"]
-        ratios.append(ratio)
-        print(f"round {r}: baseline {base['seconds']:.2f}s  subject {subj['seconds']:.2f}s  "
-              f"ratio {ratio:.3f}", flush=True)
-    print(f"subject/baseline time: median {statistics.median(ratios):.3f}, "
-          f"spread {min(ratios):.3f}-{max(ratios):.3f} over {len(ratios)} rounds "
-          f"({args.prompts} prompts x {args.max_new_tokens} new tokens; identical text)")
+    texts: dict[str, list] = {}
+
+    def arm(name: str, src: Path):
+        def measure(k: int) -> float:
+            out = _run(src, model, args.prompts, args.max_new_tokens)
+            texts[name] = out["texts"]
+            other = "subject" if name == "baseline" else "baseline"
+            if other in texts and texts[other] != out["texts"]:
+                sys.exit(f"round {k + 1}: the two trees generated different text")
+            return out["seconds"]
+        return measure
+
+    result = run_rounds({"baseline": arm("baseline", args.baseline),
+                         "subject": arm("subject", args.subject)},
+                        rounds=args.rounds, unit="s", fmt=".2f")
+    print(result.report(".2f"))
+    print(f"subject/baseline time: median {result.ratio_spread('subject').median:.3f} "
+          f"({args.prompts} prompts x {args.max_new_tokens} new tokens; identical text "
+          "every round)")
 
 
 if __name__ == "__main__":

@@ -6,21 +6,22 @@
 Since the counters moved from each worker's memory into the store, every ``/v1`` request
 and chat message takes one short locked write transaction (two buckets: key and account),
 and a sign-in two or three. Baseline: the sign-in lookup every request already does
-(``session_account``, one query), on the same store in the same run. Baseline and subject
-alternate, ``--rounds`` times; the script prints each one's median time per call over the
-rounds, the spread (lowest and highest round) and the ratio of the medians.
+(``session_account``, one query), on the same store in the same run. Baseline and
+subjects alternate for ``--rounds`` rounds (bench/_rounds.py: the order is swapped every
+round); the script prints each one's median time per call over the rounds with its
+spread (min-max, IQR) and the per-round ratios to the baseline with theirs.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+from _rounds import RoundsResult, add_rounds_argument, run_rounds
 from accord.accounts import create_user, session_account, start_session
 from accord.serve import RateLimiter, SignInLimiter
 from accord.store import Store
@@ -33,7 +34,11 @@ def _per_call_ms(fn: Callable[[int], None], calls: int) -> float:
     return (time.perf_counter() - started) * 1000 / calls
 
 
-def bench(url: str, rounds: int, calls: int) -> dict[str, list[float]]:
+LABELS = {"lookup": "session lookup (baseline)", "rate": "rate limit hit, 2 buckets",
+          "sign_in": "failed sign-in (attempt + failure)"}
+
+
+def bench(url: str, rounds: int, calls: int) -> RoundsResult:
     store = Store.open(url)
     try:
         with store.session() as s:
@@ -52,24 +57,26 @@ def bench(url: str, rounds: int, calls: int) -> dict[str, list[float]]:
             # An attempt and its failure; 1000 names so no account is ever shut.
             sign_in.failed(sign_in.attempt(f"name{i % 1000}", f"10.0.{i % 200}.1"))
 
-        times: dict[str, list[float]] = {"lookup": [], "rate": [], "sign_in": []}
-        for _ in range(rounds):
-            for name, fn in (("lookup", lookup), ("rate", rate), ("sign_in", failed_sign_in)):
-                times[name].append(_per_call_ms(fn, calls))
-        return times
+        def arm(fn: Callable[[int], None]) -> Callable[[int], float]:
+            return lambda _round: _per_call_ms(fn, calls)
+
+        return run_rounds({LABELS["lookup"]: arm(lookup), LABELS["rate"]: arm(rate),
+                           LABELS["sign_in"]: arm(failed_sign_in)},
+                          rounds=rounds, unit="ms", fmt=".2f")
     finally:
         store.close()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
+    add_rounds_argument(parser)
     parser.add_argument("--calls", type=int, default=200)
     args = parser.parse_args()
     backends = {"sqlite": None}
     if os.environ.get("ACCORD_TEST_POSTGRES_URL"):
         backends["postgres"] = os.environ["ACCORD_TEST_POSTGRES_URL"]
     for backend, server in backends.items():
+        print(f"== {backend}, {args.calls} calls a round, per call:", flush=True)
         with tempfile.TemporaryDirectory() as tmp:
             if server is None:
                 url = f"sqlite:///{Path(tmp) / 'bench.sqlite3'}"
@@ -93,13 +100,7 @@ def main() -> None:
                 finally:
                     with psycopg.connect(admin, autocommit=True) as conn:
                         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        base = statistics.median(times["lookup"])
-        for label, key in (("session lookup (baseline)", "lookup"),
-                           ("rate limit hit, 2 buckets", "rate"),
-                           ("failed sign-in (attempt + failure)", "sign_in")):
-            med = statistics.median(times[key])
-            print(f"{backend:8s} {label:36s} median {med:6.2f} ms  spread "
-                  f"{min(times[key]):.2f}-{max(times[key]):.2f} ms  ×{med / base:.1f}")
+        print(times.report(".2f"), flush=True)
 
 
 if __name__ == "__main__":

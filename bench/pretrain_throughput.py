@@ -2,28 +2,34 @@
 
 Both train the same model size from the same initial weights on the same packed batches
 (same per-document position ids, so the same block-diagonal attention) for the same
-number of steps, after an untimed warm-up. The bare loop is forward, loss, backward,
-AdamW step and nothing else; Accord's adds the LR schedule, gradient clipping, loss
-logging, progress and a checkpoint (loop ratio, the goal: >= 0.95), and around the loop
-packing, the final save and the loss-curve plot (whole-call ratio).
+number of steps, after an untimed warm-up. The bare loop (the baseline) is forward,
+loss, backward, AdamW step and nothing else; Accord's adds the LR schedule, gradient
+clipping, loss logging, progress and a checkpoint (loop ratio, the goal: >= 0.95), and
+around the loop packing, the final save and the loss-curve plot (whole-call ratio). The
+two alternate for ``--rounds`` rounds (bench/_rounds.py: order swapped every round, fresh
+model each time); the figures are tokens/s, the ratios per round accord / bare, printed
+with their median and spread.
 
 MFU: model FLOPs per token ~ 6 * params + 12 * layers * d_model * seq_len (nanoGPT's
 estimate, backward included), against the measured peak of a large matmul on this
 machine in the training dtype (fp32 on CPU, bf16 on a GPU).
 
     .venv/bin/python bench/pretrain_throughput.py [--size small] [--steps 20] [--batch-size 16]
+        [--rounds 5]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import tempfile
 import time
 
 import torch
 import torch.nn.functional as F
 
+from _rounds import add_rounds_argument, run_rounds, spread
 from accord.model import (
     IGNORE,
     PretrainConfig,
@@ -110,6 +116,7 @@ def main(argv: list[str] | None = None) -> None:
                         help="Accord's checkpoint interval (default: one, half way; 0: none)")
     parser.add_argument("--device", default=None, help="cpu / cuda (default: cuda if present)")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: cores)")
+    add_rounds_argument(parser)
     args = parser.parse_args(argv)
 
     device = pick_device(args.device)
@@ -139,29 +146,46 @@ def main(argv: list[str] | None = None) -> None:
     # whichever loop runs first is not charged for it.
     bare_loop(build_model(args.size, tokenizer, seed=0), batches[:3], config.learning_rate,
               device)
-    bare_s = bare_loop(build_model(args.size, tokenizer, seed=0), batches,
-                       config.learning_rate, device)
+    whole: list[float] = []
+    losses: list[float] = []
 
-    with tempfile.TemporaryDirectory() as out:
-        t0 = time.perf_counter()
-        result = pretrain(config, tokenizer, build_model(args.size, tokenizer, seed=0),
-                          documents, out)
-        accord_s = time.perf_counter() - t0  # the whole call: packing, checkpoint, saving
+    def bare(_round: int) -> float:
+        seconds = bare_loop(build_model(args.size, tokenizer, seed=0), batches,
+                            config.learning_rate, device)
+        return tokens / seconds
+
+    def accord(_round: int) -> float:
+        with tempfile.TemporaryDirectory() as out:
+            t0 = time.perf_counter()
+            result = pretrain(config, tokenizer, build_model(args.size, tokenizer, seed=0),
+                              documents, out)
+            # The whole call: packing, checkpoint, saving, the loss plot.
+            whole.append(tokens / (time.perf_counter() - t0))
+        losses.append(result.final_loss)
+        return result.tokens_per_second  # the training loop alone: the goal's measure
+
+    rounds = run_rounds({"bare loop": bare, "accord.pretrain (loop)": accord},
+                        rounds=args.rounds, unit="tok/s", higher_is_better=True, fmt=".0f")
+    print(rounds.report(".0f"))
+    whole_ratio = spread([w / b for w, b in zip(whole, rounds.values["bare loop"],
+                                                strict=True)])
+    print(f"  accord.pretrain (whole call): {spread(whole).text('.0f', ' tok/s')}")
+    print(f"  ratio whole call / bare loop: {whole_ratio.text()}")
     peak = matmul_peak(device)
-    bare_tps, accord_tps = tokens / bare_s, tokens / accord_s
-    for name, tps in (("bare loop", bare_tps), ("accord.pretrain (whole call)", accord_tps),
-                      ("accord.pretrain (loop only)", result.tokens_per_second)):
-        print(f"{name:30s} {tps:10.0f} tokens/s   MFU {tps * flops_per_token / peak:6.1%}")
+    for name, tps in (("bare loop", rounds.spread("bare loop").median),
+                      ("accord.pretrain (loop only)",
+                       rounds.spread("accord.pretrain (loop)").median),
+                      ("accord.pretrain (whole call)", spread(whole).median)):
+        print(f"{name:30s} median {tps:10.0f} tokens/s   MFU {tps * flops_per_token / peak:6.1%}")
     print(f"matmul peak ({'bf16' if uses_bf16(device) else 'fp32'}): {peak / 1e9:.1f} GFLOP/s; "
           f"model: {flops_per_token / 1e6:.1f} MFLOP/token")
     # The loop ratio is the goal's measure: Accord's training loop (schedule, clipping,
     # logging, progress, checkpoints) against the bare one. The whole call adds one-off
     # work (tokenizing and packing, saving the model, drawing the curve) that a minutes-long
     # run amortises but a short benchmark does not.
-    print(f"ratio accord/bare (loop only):  {result.tokens_per_second / bare_tps:.3f}"
-          "  (goal >= 0.95)")
-    print(f"ratio accord/bare (whole call): {accord_tps / bare_tps:.3f}")
-    print(f"final loss {result.final_loss:.3f}")
+    print(f"ratio accord/bare (loop only): median "
+          f"{rounds.ratio_spread('accord.pretrain (loop)').median:.3f}  (goal >= 0.95)")
+    print(f"final loss {statistics.median(losses):.3f} (median over rounds)")
 
 
 if __name__ == "__main__":

@@ -4,8 +4,10 @@ A panel rates items with its own lexicons only (the demo world's reviewers) and 
 real-text graders too (``real_text=True``, for a model that is not the demo world's). The
 real-text graders embed every distinct item once per grader (their scores are cached for
 the rest of the panel), so the cost grows with distinct items, not with reviewers.
-Alternates baseline and subject; every run rates items no run rated before (the scores
-cache starts cold); prints the median and spread.
+Baseline: the lexicons-only panel; subject: the same panel with real text. The two
+alternate for ``--rounds`` rounds (bench/_rounds.py: the order is swapped every round);
+every run rates items no run rated before (the scores cache starts cold); prints each
+one's median and spread (min-max, IQR) and the per-round ratios with theirs.
 
     nice -n 10 .venv/bin/python bench/reviewer_cost.py --items 100 --reviewers 30 --rounds 5
 """
@@ -16,6 +18,7 @@ import argparse
 import statistics
 import time
 
+from _rounds import add_rounds_argument, run_rounds
 from accord.review import CategoryInfo, SimulatedReviewer, make_panel
 from accord.world import WorldConfig, build_world
 
@@ -39,7 +42,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--items", type=int, default=100)
     ap.add_argument("--reviewers", type=int, default=30)
-    ap.add_argument("--rounds", type=int, default=5)
+    add_rounds_argument(ap)
     args = ap.parse_args()
     runs = 2 * args.rounds + 1
     world = build_world(WorldConfig(n_dialogues=args.items * runs * 2))
@@ -51,16 +54,14 @@ def main() -> None:
     batches = iter(pool[k * args.items:(k + 1) * args.items] for k in range(runs))
     panel = make_panel(args.reviewers, seed=0)
     _round(next(batches)[:2], panel[:1], True)  # load the embedder and heads once
-    times: dict[bool, list[float]] = {False: [], True: []}
-    for _ in range(args.rounds):
-        for real in (False, True):
-            times[real].append(_round(next(batches), panel, real))
-    for real, label in ((False, "lexicons only"), (True, "with real-text graders")):
-        t = times[real]
-        print(f"{label}: median {statistics.median(t):.2f} s for {args.items} items x "
-              f"{len(panel)} reviewers (min {min(t):.2f}, max {max(t):.2f}, "
-              f"{len(t)} rounds)")
-    extra = statistics.median(times[True]) - statistics.median(times[False])
+    result = run_rounds(
+        {"lexicons only": lambda _k: _round(next(batches), panel, False),
+         "with real-text graders": lambda _k: _round(next(batches), panel, True)},
+        rounds=args.rounds, unit="s", fmt=".2f")
+    print(f"{args.items} items x {len(panel)} reviewers a round:")
+    print(result.report(".2f"))
+    extra = (statistics.median(result.values["with real-text graders"])
+             - statistics.median(result.values["lexicons only"]))
     print(f"added by real text: {extra:.2f} s, {1000 * extra / args.items:.1f} ms per item")
 
 

@@ -10,8 +10,15 @@ dialogues (a language model first, as in practice), then trains the reward model
 next to two baselines measured on the same held-out pairs: "prefer the shorter reply"
 and the untrained reward head.
 
-    .venv/bin/python bench/reward_hh.py --threads 1          # tiny, ~2 min on a CPU core
-    .venv/bin/python bench/reward_hh.py --size small --lr 1e-4 --steps 300
+A quality benchmark, not a timing one: it runs ``--rounds`` rounds (default 5), each a
+fresh model trained with seed ``--seed`` + k (the train/held-out split stays fixed by
+``--seed``), and prints each round's accuracy beside its own untrained head, then the
+median and spread (min-max, IQR) of the accuracy and of its gain over the untrained head
+and over "shorter reply" (bench/_rounds.py's ``spread``). Times are printed per round as
+durations; they are not compared with anything.
+
+    .venv/bin/python bench/reward_hh.py --threads 1          # tiny, ~2 min a round on a core
+    .venv/bin/python bench/reward_hh.py --size small --lr 1e-4 --steps 300 --rounds 5
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from pathlib import Path
 
 import torch
 
+from _rounds import add_rounds_argument, spread
 from accord.audit import hh_suite_split
 from accord.model import (
     PretrainConfig,
@@ -97,7 +105,9 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--max-length", type=int, default=128)
     ap.add_argument("--threads", type=int, default=None)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0,
+                    help="seeds the split; round k trains with seed + k")
+    add_rounds_argument(ap)
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -109,20 +119,46 @@ def main() -> None:
     print(f"HH harmless-base: {len(pairs)} usable pairs -> {len(train)} train, "
           f"{len(test)} held out")
 
+    shorter = shorter_reply_accuracy(test)
+    rows = []
+    for k in range(args.rounds):
+        row = one_round(args, train, test, args.seed + k)
+        rows.append(row)
+        print(f"round {k + 1}/{args.rounds} (seed {args.seed + k}): held-out accuracy "
+              f"{row['accuracy']:.3f}, untrained head {row['untrained']:.3f}, train subset "
+              f"{row['train_accuracy']:.3f}; {row['seconds']:.0f} s "
+              f"({row['lm_seconds']:.0f} s tokenizer + LM pretraining)", flush=True)
+    print(f"\n{args.rounds} rounds (seeds {args.seed}..{args.seed + args.rounds - 1}), "
+          f"{len(test)} held-out pairs:")
+    print(f"  held-out accuracy:   {spread([r['accuracy'] for r in rows]).text()}")
+    print(f"  untrained head:      {spread([r['untrained'] for r in rows]).text()}")
+    print(f"  gain over untrained: "
+          f"{spread([r['accuracy'] - r['untrained'] for r in rows]).text('+.3f')}")
+    print(f"  train subset:        {spread([r['train_accuracy'] for r in rows]).text()}")
+    print(f"baselines on the same pairs: chance 0.500, shorter reply {shorter:.3f} "
+          "(both fixed)")
+    acc = spread([r["accuracy"] for r in rows])
+    print(f"median ratio to chance: {acc.median / 0.5:.3f}; to shorter-reply: "
+          f"{acc.median / shorter:.3f}")
+
+
+def one_round(args: argparse.Namespace, train: list[dict], test: list[dict],
+              seed: int) -> dict[str, float]:
+    """Tokenizer, model, optional LM pretraining and reward training with ``seed``."""
     start = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp)
         texts = [m["content"] for p in train for k in ("prompt", "chosen", "rejected")
                  for m in p[k]]
         tokenizer = train_tokenizer(texts, vocab_size=args.vocab, out_dir=run / "tok")
-        model = build_model(args.size, tokenizer, seed=args.seed)
+        model = build_model(args.size, tokenizer, seed=seed)
         print(f"model: {args.size}, {count_parameters(model):,} parameters, vocab "
               f"{len(tokenizer)}")
         if args.pretrain_steps > 0:
             docs = [render_chat(tokenizer, [*p["prompt"], *p["chosen"]]) for p in train]
             docs += [render_chat(tokenizer, [*p["prompt"], *p["rejected"]]) for p in train]
             lm = pretrain(PretrainConfig(steps=args.pretrain_steps, seq_len=args.max_length,
-                                         seed=args.seed, num_threads=args.threads),
+                                         seed=seed, num_threads=args.threads),
                           tokenizer, model, docs, run / "lm")
             base = Path(lm.model_dir)
         else:
@@ -134,20 +170,15 @@ def main() -> None:
         untrained = evaluate_reward_model(base, test, max_length=args.max_length)
         config = RewardStageConfig(max_steps=args.steps, batch_size=args.batch_size,
                                    learning_rate=args.lr, max_length=args.max_length,
-                                   logging_steps=25, seed=args.seed,
+                                   logging_steps=25, seed=seed,
                                    num_threads=args.threads)
         result = train_reward_model(config, base, {"hh_train": train}, run / "rm",
                                     eval_pairs=test)
         train_acc = evaluate_reward_model(result.model_dir, train[:len(test)],
                                           max_length=args.max_length)
-    total = time.monotonic() - start
-    acc = result.metrics["eval_accuracy"]
-    shorter = shorter_reply_accuracy(test)
-    print(f"time: {total:.0f} s ({lm_time:.0f} s tokenizer + LM pretraining)")
-    print(f"held-out pairwise accuracy: {acc:.3f}  (train subset {train_acc:.3f})")
-    print(f"baselines on the same {len(test)} pairs: chance 0.500, untrained head "
-          f"{untrained:.3f}, shorter reply {shorter:.3f}")
-    print(f"ratio to chance: {acc / 0.5:.3f}; to shorter-reply: {acc / shorter:.3f}")
+    return {"accuracy": result.metrics["eval_accuracy"], "untrained": untrained,
+            "train_accuracy": train_acc, "seconds": time.monotonic() - start,
+            "lm_seconds": lm_time}
 
 
 if __name__ == "__main__":

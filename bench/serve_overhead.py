@@ -1,17 +1,21 @@
 """Serving under the bounds: what enforcement costs, and streaming throughput.
 
-1. The same prompts, model and seeds, answered in one batch without enforcement and with
-   it (screens on every answer, resampling, safe completions). Prints both times and the
-   ratio (goal <= 1.10x), plus the screens' own share (screening without the resamples).
-2. 20 concurrent streaming clients (the official openai SDK, async) against a live
-   uvicorn server on 127.0.0.1 serving the same model with enforcement: requests/s,
-   completion tokens/s, time to first content chunk.
+1. The same prompts, model and seeds, answered in one batch without enforcement (the
+   baseline) and with it (screens on every answer, resampling, safe completions),
+   alternated for ``--rounds`` rounds (bench/_rounds.py). The figure is this process's
+   CPU time (other jobs on a shared machine stretch wall time, not our CPU seconds; wall
+   time is printed beside it); per-round ratios with their median and spread (goal
+   <= 1.10x). Then the screens' own share: screening the unenforced answers, timed
+   ``--rounds`` times.
+2. Concurrent streaming clients (the official openai SDK, async) against a live uvicorn
+   server on 127.0.0.1 serving the same model with enforcement: requests/s, completion
+   tokens/s, time to first content chunk, over ``--rounds`` runs (median and spread).
+   There is no baseline here: it is a throughput figure, not a ratio.
 
     .venv/bin/python bench/serve_overhead.py [--model PATH] [--prompts 96] [--clients 20]
-        [--max-resamples 2]
+        [--max-resamples 2] [--rounds 5]
 
 Without --model it uses the newest demo model (examples/demo/.accord/stages/pretrain-*/).
-Runs in under two minutes on two CPU cores.
 """
 
 from __future__ import annotations
@@ -19,11 +23,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _rounds import add_rounds_argument, run_rounds, spread
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "serve"))
@@ -59,36 +64,47 @@ def overhead(service, prompts, max_tokens: int, rounds: int) -> None:
                                                 max_new_tokens=max_tokens, seed=i))
             for i, (turns, settings) in enumerate(prompts)]
     service.complete_many(reqs[:4])  # warm up: the classifiers load on first use
-    plain, enforced, screening = [], [], []
+    wall: dict[bool, list[float]] = {False: [], True: []}
+    last: dict[bool, list] = {}
+
+    def arm(enforce: bool):
+        def measure(_round: int) -> float:
+            t, c = time.perf_counter(), time.process_time()
+            last[enforce] = service.complete_many(reqs, enforce=enforce)
+            wall[enforce].append(time.perf_counter() - t)
+            return time.process_time() - c
+        return measure
+
+    print(f"{len(reqs)} prompts, max {max_tokens} new tokens; figure: CPU seconds of this "
+          "process (wall beside it)")
+    result = run_rounds({"without enforcement": arm(False), "with enforcement": arm(True)},
+                        rounds=rounds, unit="s CPU", fmt=".2f")
+    print(result.report(".2f"))
+    wall_ratio = spread([e / p for e, p in zip(wall[True], wall[False], strict=True)])
+    print(f"  wall: without {spread(wall[False]).text('.2f', ' s')}")
+    print(f"        with    {spread(wall[True]).text('.2f', ' s')}")
+    print(f"  wall ratio with / without: {wall_ratio.text()}  (goal <= 1.10x)")
+    convs = [service.conversation(r) for r in reqs]
+    raw_texts = [r.text for r in last[False]]
+    screening = []
     for _ in range(rounds):
-        t, c = time.perf_counter(), time.process_time()
-        raw = service.complete_many(reqs, enforce=False)
-        plain.append((time.perf_counter() - t, time.process_time() - c))
-        t, c = time.perf_counter(), time.process_time()
-        results = service.complete_many(reqs, enforce=True)
-        enforced.append((time.perf_counter() - t, time.process_time() - c))
-        convs = [service.conversation(r) for r in reqs]
         t = time.process_time()
-        service.check(convs, [r.text for r in raw])
+        service.check(convs, raw_texts)
         screening.append(time.process_time() - t)
+    s = spread(screening)
+    base = result.spread("without enforcement").median
+    print(f"  screening alone: {s.text('.3f', ' s CPU')}; "
+          f"{s.median / len(reqs) * 1000:.2f} ms an answer; {(base + s.median) / base:.3f}x "
+          "the unenforced median without resamples")
+    results = last[True]
     resampled = sum(r.attempts - 1 for r in results)
     replaced = sum(r.enforced for r in results)
-    pw, pc = (statistics.median(x[i] for x in plain) for i in (0, 1))
-    ew, ec = (statistics.median(x[i] for x in enforced) for i in (0, 1))
-    s = statistics.median(screening)
-    print(f"{len(reqs)} prompts, max {max_tokens} new tokens, median of {rounds} rounds "
-          "(CPU time of this process, which other jobs on the machine do not inflate; "
-          "wall time beside it)")
-    print(f"  without enforcement: {pc:.2f} s CPU ({pw:.2f} s wall)")
-    print(f"  with enforcement:    {ec:.2f} s CPU ({ew:.2f} s wall)   ratio {ec / pc:.3f}x CPU, "
-          f"{ew / pw:.3f}x wall (goal <= 1.10x)")
-    print(f"  screening alone:     {s:.3f} s CPU ({s / len(reqs) * 1000:.2f} ms an answer; "
-          f"{(pc + s) / pc:.3f}x without resamples)")
     print(f"  last round: {sum(bool(r.crossed) for r in results)} answers crossed a bound, "
           f"{resampled} resamples, {replaced} safe completions shown")
 
 
-async def _clients(base: str, key: str, clients: int, each: int, max_tokens: int) -> None:
+async def _clients(base: str, key: str, clients: int, each: int,
+                   max_tokens: int) -> dict[str, float]:
     import openai
 
     client = openai.AsyncOpenAI(base_url=f"{base}/v1", api_key=key, max_retries=0, timeout=120)
@@ -115,18 +131,21 @@ async def _clients(base: str, key: str, clients: int, each: int, max_tokens: int
             await one(i, j)
 
     started = time.perf_counter()
-    await asyncio.gather(*(client_loop(i) for i in range(clients)))
+    try:
+        await asyncio.gather(*(client_loop(i) for i in range(clients)))
+    finally:
+        # Closed inside this event loop: a client collected after asyncio.run ends would
+        # try to close its connections on a loop that is gone.
+        await client.close()
     took = time.perf_counter() - started
     first.sort()
-    print(f"{clients} concurrent streaming clients x {each} requests, max {max_tokens} tokens, "
-          "enforcement on:")
-    print(f"  {clients * each / took:.2f} requests/s, {tokens / took:.0f} completion tokens/s "
-          f"({took:.1f} s in all)")
-    print(f"  time to first content chunk: p50 {first[len(first) // 2] * 1000:.0f} ms, "
-          f"p95 {first[int(len(first) * 0.95) - 1] * 1000:.0f} ms")
+    return {"requests_per_s": clients * each / took, "tokens_per_s": tokens / took,
+            "first_p50_ms": first[len(first) // 2] * 1000,
+            "first_p95_ms": first[max(int(len(first) * 0.95) - 1, 0)] * 1000}
 
 
-def throughput(service, runner, clients: int, each: int, max_tokens: int) -> None:
+def throughput(service, runner, clients: int, each: int, max_tokens: int,
+               rounds: int) -> None:
     from serve_site import live_server
 
     from accord.accounts import create_user
@@ -143,8 +162,20 @@ def throughput(service, runner, clients: int, each: int, max_tokens: int) -> Non
             _, key = create_api_key(s, create_user(s, "bench", "correct horse battery",
                                                    ["reviewer"]).id, "bench")
         try:
+            runs = []
             with live_server(app) as base:
-                asyncio.run(_clients(base, key, clients, each, max_tokens))
+                for k in range(rounds):
+                    runs.append(asyncio.run(_clients(base, key, clients, each, max_tokens)))
+                    print(f"  run {k + 1}/{rounds}: {runs[-1]['requests_per_s']:.2f} req/s",
+                          flush=True)
+            print(f"{clients} concurrent streaming clients x {each} requests, max "
+                  f"{max_tokens} tokens, enforcement on; no baseline (a throughput figure), "
+                  f"{rounds} runs:")
+            for key_, label in (("requests_per_s", "requests/s"),
+                                ("tokens_per_s", "completion tokens/s"),
+                                ("first_p50_ms", "first content chunk p50 (ms)"),
+                                ("first_p95_ms", "first content chunk p95 (ms)")):
+                print(f"  {label}: {spread([r[key_] for r in runs]).text('.1f')}")
         finally:
             service.store = None
             store.close()
@@ -155,7 +186,7 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument("--prompts", type=int, default=96)
     parser.add_argument("--max-tokens", type=int, default=48)
-    parser.add_argument("--rounds", type=int, default=3)
+    add_rounds_argument(parser)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--each", type=int, default=3)
     parser.add_argument("--max-resamples", type=int, default=2,
@@ -173,7 +204,7 @@ def main() -> None:
     service = ChatService(load_spec(ROOT / "examples/demo/spec"), settings, {"m": runner},
                           world_models={"m"})
     overhead(service, _prompts(args.prompts), args.max_tokens, args.rounds)
-    throughput(service, runner, args.clients, args.each, args.max_tokens)
+    throughput(service, runner, args.clients, args.each, args.max_tokens, args.rounds)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 """Bad input on every web surface fails closed (issue 16): lone surrogates, JSON nested
-100,000 deep, oversized bodies and integers beyond 64 bits get a clear 4xx (OpenAI's error
+100,000 deep, oversized bodies, integers beyond 64 bits and NUL bytes or lone surrogates in
+form fields and multipart field and file names get a clear 4xx (OpenAI's error
 shape on ``/v1``), and anything unexpected a logged error id in a well-formed 500."""
 
 from __future__ import annotations
@@ -109,6 +110,87 @@ def test_a_lone_surrogate_in_a_v1_message_is_refused_in_openais_shape(chat: Chat
                            content=b'{"model": "tiny", "messages": [{"role": "user", '
                                    b'"content": "x\\ud800"}]}')
     _openai_error(response, 400, SURROGATE_MESSAGE)
+
+
+# --- multipart forms: NUL and lone surrogates ----------------------------------------
+
+BOUNDARY = "accordboundary"
+MULTIPART = {"content-type": f"multipart/form-data; boundary={BOUNDARY}"}
+
+
+def _multipart(*parts: tuple[bytes, bytes]) -> bytes:
+    """A multipart body from (Content-Disposition options, content) pairs, built by hand
+    so the bytes are exactly what a hostile client sends."""
+    out = b""
+    for options, content in parts:
+        out += (f"--{BOUNDARY}\r\n".encode() + b"Content-Disposition: form-data; " + options
+                + b"\r\n\r\n" + content + b"\r\n")
+    return out + f"--{BOUNDARY}--\r\n".encode()
+
+
+def _login_parts(review: Site, username: bytes, extra: tuple = ()) -> tuple[TestClient, bytes]:
+    client, _ = _client(review.client.app, review.store, None)
+    client.get("/login")
+    csrf = client.cookies.get("accord_csrf").encode()
+    return client, _multipart((b'name="username"', username), (b'name="password"', b"p"),
+                              (b'name="csrf_token"', csrf), *extra)
+
+
+def test_a_multipart_login_still_signs_in(review: Site) -> None:
+    """The multipart check does not refuse a well-formed form (a page a browser posts as
+    multipart/form-data); the real password signs in."""
+    from serve_site import PASSWORD
+
+    client, body = _login_parts(review, b"reviewer")
+    body = body.replace(b"\r\n\r\np\r\n", b"\r\n\r\n" + PASSWORD.encode() + b"\r\n")
+    response = client.post("/login", content=body, headers=MULTIPART)
+    assert response.status_code == 303, response.text
+    assert client.cookies.get(SESSION_COOKIE)
+
+
+@pytest.mark.parametrize(("username", "extra", "message"), [
+    (b"x\x00y", (), "field &#39;username&#39; holds a NUL character, which no text field "
+                    "can hold"),
+    (b"x\xed\xa0\x80", (), "field &#39;username&#39; is not valid UTF-8 (a lone surrogate or "
+                            "a stray byte); send text as valid Unicode"),
+    (b"x", ((b'name="note"; filename="a\x00.txt"', b"\x00\x01binary is fine"),),
+     "the file name of field &#39;note&#39; holds a NUL character"),
+    (b"x", ((b'name="note"; filename="a\xed\xa0\x80.txt"', b"data"),),
+     "the file name of field &#39;note&#39; is not valid UTF-8"),
+    (b"x", ((b'name="n\x00"', b"v"),), "multipart field 4&#39;s name holds a NUL character"),
+], ids=["nul_field", "surrogate_field", "nul_filename", "surrogate_filename", "nul_name"])
+def test_nul_and_lone_surrogates_in_multipart_forms_are_a_400(
+        review: Site, username: bytes, extra: tuple, message: str) -> None:
+    client, body = _login_parts(review, username, extra)
+    response = client.post("/login", content=body, headers=MULTIPART)
+    assert response.status_code == 400, response.text
+    assert message in response.text
+
+
+def test_multipart_nul_is_refused_on_the_json_api_too(review: Site) -> None:
+    """The check is in the middleware, before any route: an API path answers in JSON."""
+    client, headers = _client(review.client.app, review.store, "reviewer")
+    response = client.post("/api/tasks/1/rating", headers={**headers, **MULTIPART},
+                           content=_multipart((b'name="note"', b"a\x00")))
+    assert response.status_code == 400
+    assert response.json() == {"error": "field 'note' holds a NUL character, which no text "
+                                        "field can hold"}
+
+
+@pytest.mark.parametrize("content_type", ["multipart/form-data",
+                                          f"multipart/form-data; boundary={BOUNDARY}"])
+def test_a_malformed_multipart_body_is_a_400(review: Site, content_type: str) -> None:
+    client, _ = _client(review.client.app, review.store, None)
+    response = client.post("/login", content=b"--nope\r\ngarbage" + b"\x00" * 10,
+                           headers={"content-type": content_type})
+    assert response.status_code == 400, response.text
+
+
+def test_a_raw_nul_byte_in_a_urlencoded_form_is_a_400(review: Site) -> None:
+    client, _ = _client(review.client.app, review.store, None)
+    response = client.post("/login", content=b"username=x\x00&password=p",
+                           headers={"content-type": "application/x-www-form-urlencoded"})
+    assert response.status_code == 400 and "NUL character" in response.text
 
 
 # --- deep and large bodies -----------------------------------------------------------

@@ -12,7 +12,11 @@ Bad input fails closed with a 4xx before it reaches a package function (issue 16
   be stored or encoded, so it is refused rather than silently changed. Form fields are
   percent-decoded with replacement (a stray surrogate becomes U+FFFD), so forms normalise;
 - a NUL character in a JSON string or a form field is refused (PostgreSQL's text columns
-  cannot hold one).
+  cannot hold one);
+- a ``multipart/form-data`` body (every form route accepts one) is parsed once on its raw
+  bytes: a field's name, a text field's value and a file's name must be strict UTF-8
+  (so the CESU-8 bytes of a lone surrogate are refused, where Starlette would silently
+  read them as Latin-1) and hold no NUL; a file's content is not text and is not checked.
 """
 
 from __future__ import annotations
@@ -157,7 +161,7 @@ def _check_text(value: Any) -> None:
                              f"(\\u{bad:04x}); send text as valid Unicode") from None
 
 
-_FORM_NUL = re.compile(rb"%00", re.IGNORECASE)
+_FORM_NUL = re.compile(rb"%00|\x00", re.IGNORECASE)
 
 
 def check_form_body(body: bytes) -> None:
@@ -169,6 +173,76 @@ def check_form_body(body: bytes) -> None:
     """
     if _FORM_NUL.search(body):
         raise InputError("the form holds a NUL character (%00), which no text field can hold")
+
+
+def check_multipart_body(body: bytes, content_type: bytes) -> None:
+    """Refuse a ``multipart/form-data`` form whose field names, text values or file names
+    hold a NUL or are not valid UTF-8 (a lone surrogate's CESU-8 bytes included).
+
+    Args:
+        body: the whole body, already capped at :data:`MAX_BODY_BYTES`.
+        content_type: the request's ``Content-Type`` header (it carries the boundary).
+
+    Raises:
+        InputError: no boundary, a malformed body, or a text part as above.
+    """
+    from python_multipart.exceptions import MultipartParseError
+    from python_multipart.multipart import MultipartParser, parse_options_header
+
+    _, params = parse_options_header(content_type)
+    boundary = params.get(b"boundary")
+    if not boundary:
+        raise InputError("the multipart form has no boundary in its Content-Type")
+    parts: list[dict[str, bytes]] = []
+    header: dict[str, bytes] = {"name": b"", "value": b""}
+
+    def part_begin() -> None:
+        parts.append({"disposition": b"", "data": b""})
+
+    def header_field(data: bytes, start: int, end: int) -> None:
+        header["name"] += data[start:end]
+
+    def header_value(data: bytes, start: int, end: int) -> None:
+        header["value"] += data[start:end]
+
+    def header_end() -> None:
+        if header["name"].strip().lower() == b"content-disposition":
+            parts[-1]["disposition"] = header["value"]
+        header["name"] = header["value"] = b""
+
+    def part_data(data: bytes, start: int, end: int) -> None:
+        parts[-1]["data"] += data[start:end]
+
+    parser = MultipartParser(boundary, {"on_part_begin": part_begin,
+                                        "on_header_field": header_field,
+                                        "on_header_value": header_value,
+                                        "on_header_end": header_end,
+                                        "on_part_data": part_data})
+    try:
+        parser.write(body)
+        parser.finalize()
+    except MultipartParseError:
+        raise InputError("the multipart form is malformed") from None
+    for number, part in enumerate(parts, 1):
+        _, options = parse_options_header(part["disposition"])
+        name = options.get(b"name", b"")
+        what = f"multipart field {number}"
+        _check_form_text(name, f"{what}'s name")
+        shown = name.decode("utf-8")[:40]
+        if b"filename" in options:
+            _check_form_text(options[b"filename"], f"the file name of field {shown!r}")
+        else:
+            _check_form_text(part["data"], f"field {shown!r}")
+
+
+def _check_form_text(raw: bytes, what: str) -> None:
+    if b"\x00" in raw:
+        raise InputError(f"{what} holds a NUL character, which no text field can hold")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{what} is not valid UTF-8 (a lone surrogate or a stray byte); "
+                         "send text as valid Unicode") from None
 
 
 def _no_constant(name: str) -> float:
@@ -212,6 +286,8 @@ class InputLimits:
                 check_json_body(body)
             elif kind.startswith(b"application/x-www-form-urlencoded"):
                 check_form_body(body)
+            elif kind.startswith(b"multipart/form-data"):
+                check_multipart_body(body, headers.get(b"content-type", b""))
         except InputError as exc:
             await self.respond(scope, exc)(scope, receive, send)
             return
