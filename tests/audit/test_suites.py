@@ -1,6 +1,6 @@
 """The public suites on real parts: the public data in ../shared/data, a tiny chat model
-pretrained here (a real transformers Llama, a local backend and the same model served over
-a live OpenAI-compatible endpoint), and the registered real-text graders."""
+pretrained here (a real transformers Llama, a local backend and the same model served by
+Accord's own server), and the registered real-text graders."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import hashlib
 import json
 import math
 import random
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,6 +88,9 @@ def tiny_chat_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
               {"role": "assistant", "content": r.choice(ANSWERS)}] for _ in range(300)]
     tokenizer = train_tokenizer([m["content"] for c in chats for m in c], vocab_size=400)
     model = build_model("tiny", tokenizer, seed=0)
+    # A BBQ question is ~210 tokens here: a served model refuses a prompt longer than its
+    # context (as OpenAI does) where a local backend keeps the end, so widen it for both.
+    model.config.max_position_embeddings = 512
     config = PretrainConfig(steps=60, batch_size=8, seq_len=64, learning_rate=1e-2,
                             warmup_steps=5, checkpoint_every=0, log_every=30, num_threads=1,
                             device="cpu")
@@ -104,61 +106,13 @@ def backend(tiny_chat_dir: Path) -> Any:
     return load_backend(str(tiny_chat_dir), batch_size=8)
 
 
-def _chat_app(model_dir: Path) -> Any:
-    """A minimal OpenAI-compatible /v1/chat/completions over the tiny model: sampled
-    replies from ``accord.model.generate``; with ``logprobs``, greedy tokens with their top
-    log-probabilities (the shape vLLM returns)."""
-    from fastapi import FastAPI
-
-    from accord.model import generate, load_model
-
-    model, tokenizer = load_model(model_dir)
-    app = FastAPI()
-
-    @app.post("/v1/chat/completions")
-    def complete(body: dict) -> dict:
-        max_tokens = int(body.get("max_tokens") or 32)
-        positions: list[dict] = []
-        if body.get("logprobs"):
-            ids = tokenizer(tokenizer.apply_chat_template(body["messages"], tokenize=False,
-                                                          add_generation_prompt=True),
-                            add_special_tokens=False)["input_ids"]
-            k = int(body.get("top_logprobs") or 1)
-            for _ in range(max_tokens):
-                with torch.no_grad():
-                    logits = model(input_ids=torch.tensor([ids])).logits[0, -1]
-                lp = torch.log_softmax(logits.float(), dim=-1)
-                best = int(lp.argmax())
-                if best == tokenizer.eos_token_id:
-                    break
-                top = [{"token": tokenizer.decode([int(i)]), "logprob": float(lp[int(i)])}
-                       for i in torch.topk(lp, k).indices]
-                positions.append({"token": tokenizer.decode([best]), "logprob": float(lp[best]),
-                                  "top_logprobs": top})
-                ids.append(best)
-            content = "".join(p["token"] for p in positions)
-        else:
-            sampling = SamplingConfig(temperature=float(body.get("temperature", 1.0)),
-                                      top_p=float(body.get("top_p", 1.0)),
-                                      max_new_tokens=max_tokens, seed=int(body.get("seed", 0)))
-            content = generate(model, tokenizer, [body["messages"]], sampling)[0]
-        return {"id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
-                "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": content},
-                             "logprobs": {"content": positions} if body.get("logprobs")
-                             else None}],
-                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
-
-    return app
-
-
 @pytest.fixture(scope="module")
-def endpoint(tiny_chat_dir: Path) -> Iterator[str]:
-    from accord.serve import live_server
+def endpoint(tiny_chat_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The tiny model served by Accord's own server (``tests/_served.py``)."""
+    from _served import served_model
 
-    with live_server(_chat_app(tiny_chat_dir)) as url:
-        yield f"{url}/v1"
+    with served_model(tiny_chat_dir, tmp_path_factory.mktemp("suite-serve")) as url:
+        yield url
 
 
 def _check_figures(result: SuiteResult) -> None:
@@ -324,6 +278,12 @@ def test_each_public_suite_on_a_tiny_local_model(backend: Any, data_dir: Path,
     assert len(bbq.items) == 18 and {it["context"] for it in bbq.items} == {"ambig", "disambig"}
     assert all(len(it["option_logprobs"]) == 3 for it in bbq.items)
     assert bbq.info["answer_read_from"].startswith("option log-probabilities")
+    assert "cloze" in bbq.info["answer_read_from"]
+    for it in bbq.items:  # cloze: the options' own words, per character, no letters listed
+        assert "(A)" not in it["prompt"][0]["content"]
+        per_char = it["option_logprobs_per_char"]
+        assert it["pick"] == max(range(3), key=per_char.__getitem__)
+        assert all(p < 0 for p in it["option_logprobs"])
     acc = bbq["accuracy:ambig"]
     ambig = [it for it in bbq.items if it["context"] == "ambig"]
     assert acc.value == pytest.approx(sum(it["correct"] for it in ambig) / len(ambig))

@@ -1,13 +1,11 @@
 """Shared fixtures: a small world with Constitutional-AI documents, a tiny model pretrained
-on it (about half a minute on one thread), and that model served over a live
-OpenAI-compatible chat API on 127.0.0.1."""
+on it (about half a minute on one thread), and that model served by Accord's own server
+(``accord serve``'s app) on 127.0.0.1."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import torch
@@ -73,65 +71,12 @@ def cai_model(cai_model_dir: Path) -> LocalModel:
                                                                 max_new_tokens=48))
 
 
-def _chat_app(model_dir: Path) -> Any:
-    """A minimal OpenAI-compatible ``/v1/chat/completions`` over a real transformers model:
-    replies come from ``accord.model.generate``; with ``logprobs`` it decodes greedily and
-    returns each position's top log-probabilities (the shape vLLM and OpenAI return)."""
-    from fastapi import FastAPI
-
-    from accord.model import generate
-
-    model, tokenizer = load_model(model_dir)
-    app = FastAPI()
-    stop = {tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids("<|im_end|>")}
-
-    def entry(logprobs: torch.Tensor, i: int) -> dict:
-        token = tokenizer.decode([i])
-        return {"token": token, "logprob": float(logprobs[i]), "bytes": list(token.encode())}
-
-    @app.post("/v1/chat/completions")
-    def complete(body: dict) -> dict:
-        max_tokens = int(body.get("max_tokens") or 64)
-        content, positions = "", []
-        if body.get("logprobs"):
-            text = tokenizer.apply_chat_template(body["messages"], tokenize=False,
-                                                 add_generation_prompt=True)
-            ids = tokenizer(text, add_special_tokens=False)["input_ids"]
-            k = min(int(body.get("top_logprobs") or 0), len(tokenizer))
-            produced: list[int] = []
-            for _ in range(max_tokens):
-                with torch.no_grad():
-                    logits = model(input_ids=torch.tensor([ids + produced])).logits[0, -1]
-                logprobs = torch.log_softmax(logits.float(), dim=-1)
-                best = int(logprobs.argmax())
-                if best in stop:
-                    break
-                first = entry(logprobs, best)
-                first["top_logprobs"] = [entry(logprobs, int(i))
-                                         for i in torch.topk(logprobs, max(k, 1)).indices[:k]]
-                positions.append(first)
-                produced.append(best)
-            content = tokenizer.decode(produced, skip_special_tokens=True)
-        else:
-            sampling = SamplingConfig(temperature=float(body.get("temperature", 1.0)),
-                                      top_p=float(body.get("top_p", 1.0)),
-                                      max_new_tokens=max_tokens, seed=int(body.get("seed", 0)))
-            content = generate(model, tokenizer, [body["messages"]], sampling)[0]
-        return {"id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
-                "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": content},
-                             "logprobs": {"content": positions} if body.get("logprobs")
-                             else None}],
-                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0}}
-
-    return app
-
-
 @pytest.fixture(scope="session")
-def cai_server(cai_model_dir: Path) -> Iterator[str]:
-    """The pretrained model served by uvicorn on 127.0.0.1; yields the OpenAI base URL."""
-    from accord.serve import live_server
+def cai_server(cai_model_dir: Path, tmp_path_factory: pytest.TempPathFactory
+               ) -> Iterator[str]:
+    """The pretrained model served by Accord's own server (``tests/_served.py``) on
+    127.0.0.1; yields the OpenAI base URL."""
+    from _served import served_model
 
-    with live_server(_chat_app(cai_model_dir)) as url:
-        yield f"{url}/v1"
+    with served_model(cai_model_dir, tmp_path_factory.mktemp("cai-serve")) as url:
+        yield url

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -48,50 +46,12 @@ def tiny_judge_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _chat_app(model_dir: Path) -> Any:
-    """A minimal OpenAI-compatible /v1/chat/completions that returns the next token's
-    logprobs from a real transformers model (the shape vLLM and OpenAI return)."""
-    import torch
-    from fastapi import FastAPI
-
-    from accord.model import load_model
-
-    model, tokenizer = load_model(model_dir)
-    app = FastAPI()
-
-    @app.post("/v1/chat/completions")
-    def complete(body: dict) -> dict:
-        text = tokenizer.apply_chat_template(body["messages"], tokenize=False,
-                                             add_generation_prompt=True)
-        ids = tokenizer(text, add_special_tokens=False, return_tensors="pt")["input_ids"]
-        with torch.no_grad():
-            logprobs = torch.log_softmax(model(input_ids=ids).logits[0, -1].float(), dim=-1)
-        # Like vLLM's max_logprobs: at most the vocabulary.
-        k = min(int(body.get("top_logprobs") or 0), logprobs.shape[0])
-        top = torch.topk(logprobs, max(k, 1))
-
-        def entry(i: int) -> dict:
-            token = tokenizer.decode([i])
-            return {"token": token, "logprob": float(logprobs[i]),
-                    "bytes": list(token.encode())}
-
-        first = entry(int(top.indices[0]))
-        first["top_logprobs"] = [entry(int(i)) for i in top.indices[:k]]
-        return {"id": "chatcmpl-test", "object": "chat.completion", "created": int(time.time()),
-                "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "length",
-                             "message": {"role": "assistant", "content": first["token"]},
-                             "logprobs": {"content": [first]} if body.get("logprobs") else None}],
-                "usage": {"prompt_tokens": ids.shape[1], "completion_tokens": 1,
-                          "total_tokens": ids.shape[1] + 1}}
-
-    return app
-
-
 @pytest.fixture(scope="session")
-def judge_server(tiny_judge_dir: Path) -> Iterator[str]:
-    """The tiny judge served by uvicorn on 127.0.0.1; yields the OpenAI base URL."""
-    from accord.serve import live_server
+def judge_server(tiny_judge_dir: Path, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[str]:
+    """The tiny judge served by Accord's own server (``tests/_served.py``); yields the
+    OpenAI base URL."""
+    from _served import served_model
 
-    with live_server(_chat_app(tiny_judge_dir)) as url:
-        yield f"{url}/v1"
+    with served_model(tiny_judge_dir, tmp_path_factory.mktemp("judge-serve")) as url:
+        yield url

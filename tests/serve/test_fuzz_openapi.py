@@ -1,6 +1,7 @@
-"""Schemathesis over the published OpenAPI document (issue 16): every operation of the
-JSON API and ``/v1``, called as a signed-in admin with a fresh session each time (so a
-generated ``/api/logout`` does not sign the rest out) and a real API key, against a real
+"""Schemathesis over the published OpenAPI document (issues 14, 16): every operation of the
+JSON API and ``/v1`` (chat and text completions included), called as a signed-in admin
+with a fresh session each time (so a generated ``/api/logout`` does not sign the rest out)
+and a real API key, against a real
 tiny model, never answers a 500 and always answers in a status, content type and shape
 the document declares. Time-boxed by ``max_examples`` per operation and a deadline."""
 
@@ -87,10 +88,13 @@ def test_the_document_covers_the_json_api_and_v1(api_schema: Any, fuzz_site: Cha
     document = TestClient(fuzz_site.app).get("/openapi.json").json()
     paths = document["paths"]
     assert {"/api/login", "/api/tasks/{task_id}/rating", "/api/chat", "/v1/chat/completions",
-            "/v1/models", "/v1/feedback"} <= set(paths)
+            "/v1/models", "/v1/feedback", "/v1/completions"} <= set(paths)
     assert not [p for p in paths if not p.startswith(("/api/", "/v1/"))]
     body = paths["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]
-    assert "messages" in body["schema"]["properties"]
+    assert {"messages", "logprobs", "top_logprobs", "tools", "n"} <= set(
+        body["schema"]["properties"])
+    text = paths["/v1/completions"]["post"]["requestBody"]["content"]["application/json"]
+    assert {"prompt", "echo", "logprobs"} <= set(text["schema"]["properties"])
     error = paths["/v1/models"]["get"]["responses"]["401"]["content"]["application/json"]
     assert error["schema"]["properties"]["error"]["required"] == ["message", "type", "param",
                                                                  "code"]

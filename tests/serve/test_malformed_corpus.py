@@ -412,10 +412,10 @@ API = [
     pytest.param(
         "key",
         "/v1/chat/completions",
-        {"model": "tiny", "messages": [{"role": "user", "content": "hi"}], "n": 2},
+        {"model": "tiny", "messages": [{"role": "user", "content": "hi"}], "n": 9},
         400,
-        "invalid_request_error: n: Input should be less than or equal to 1 (param n)",
-        id="v1_n_two",
+        "invalid_request_error: n: Input should be less than or equal to 8 (param n)",
+        id="v1_n_too_many",
     ),
     pytest.param(
         "key",
@@ -801,7 +801,7 @@ FORMS = [
         422,
         (
             "roles ['emperor'] are not allowed; an account needs at least one of: admin, reviewer, "
-            'participant'
+            'participant, auditor'
         ),
         id="user_create_bad_role",
     ),

@@ -181,3 +181,64 @@ def _by_text(tokenizer: PreTrainedTokenizerBase, probs: torch.Tensor,
         word = words[index[i]]
         found[word] = found.get(word, 0.0) + p
     return {w: math.log(p) if p > 0 else float("-inf") for w, p in found.items()}
+
+
+def token_logprobs(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
+                   prompt_ids: Sequence[int], token_ids: Sequence[int], *, top: int = 0,
+                   score_prompt: bool = False, end: bool = False) -> list[dict]:
+    """The log-probability of each given token after the ones before it (teacher forcing,
+    one forward pass), with the ``top`` most likely alternatives at each position: what an
+    OpenAI-compatible server reports as ``logprobs`` for tokens it returned.
+
+    Args:
+        model: a causal LM.
+        tokenizer: its tokenizer (decodes token texts).
+        prompt_ids: the context the tokens continue (not scored unless ``score_prompt``).
+        token_ids: the tokens to score.
+        top: alternatives listed per position (0: none).
+        score_prompt: also score the prompt's tokens after its first (its first token has
+            no context and gets ``None``).
+        end: the reply ended on an end-of-turn token after ``token_ids``: list it too (the
+            most likely of the model's stop tokens there), as servers do.
+
+    Returns:
+        One dict per scored token: ``id``, ``token`` (its text), ``logprob`` (natural log,
+        of the model's own distribution: no temperature) and ``top`` (a list of ``(id,
+        text, logprob)``, most likely first).
+    """
+    from accord.model._decode import stop_token_ids
+
+    ids = [*prompt_ids, *token_ids]
+    if not ids:
+        return []
+    stops = sorted(stop_token_ids(model, tokenizer)) if end else []
+    start = 1 if score_prompt else len(prompt_ids)
+    if start == 0:  # no context at all: the first token cannot be scored
+        raise AccordError("token_logprobs: give at least one prompt token")
+    max_length = int(getattr(model.config, "max_position_embeddings", 0) or len(ids))
+    if len(ids) > max_length:
+        raise AccordError(f"token_logprobs: {len(ids)} tokens; the model reads at most "
+                          f"{max_length}")
+    device = next(model.parameters()).device
+    out: list[dict] = []
+    if score_prompt:
+        out.append({"id": ids[0], "token": tokenizer.decode([ids[0]]), "logprob": None,
+                    "top": []})
+    if start >= len(ids):
+        return out
+    fed = ids if stops else ids[:-1]
+    with torch.no_grad():
+        logits = model(input_ids=torch.tensor([fed], device=device)).logits[0]
+    logprobs = torch.log_softmax(logits[start - 1:].float(), dim=-1).cpu()
+    if stops:
+        last = logprobs[-1]
+        ids.append(max(stops, key=lambda i: float(last[i])))
+    k = min(top, logprobs.shape[-1])
+    best = torch.topk(logprobs, k, dim=-1) if k > 0 else None
+    for j, token in enumerate(ids[start:]):
+        alternatives = [] if best is None else [
+            (i, tokenizer.decode([i]), float(v))
+            for v, i in zip(best.values[j].tolist(), best.indices[j].tolist(), strict=True)]
+        out.append({"id": token, "token": tokenizer.decode([token]),
+                    "logprob": float(logprobs[j, token]), "top": alternatives})
+    return out

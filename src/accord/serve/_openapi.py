@@ -40,9 +40,10 @@ def openapi_document(request: Request, viewer: Viewer = guard(PUBLIC)) -> JSONRe
 
 def _body_models() -> dict[tuple[str, str], type[BaseModel]]:
     """Routes that parse their JSON body themselves, and the model they parse it into."""
-    from accord.serve import _chat, _v1
+    from accord.serve import _chat, _v1, _v1_bodies
 
     return {("post", "/v1/chat/completions"): _v1.ChatBody,
+            ("post", "/v1/completions"): _v1_bodies.CompletionBody,
             ("post", "/v1/feedback"): _v1.FeedbackBody,
             ("post", "/api/chat"): _chat.ChatBody,
             ("post", "/api/chat/feedback"): _chat.FeedbackBody,
