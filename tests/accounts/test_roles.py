@@ -33,6 +33,7 @@ PASSWORD = "correct horse battery"
     (["participant"], {PUBLIC, SIGNED_IN, DELIBERATE}),
     (["admin"], {PUBLIC, SIGNED_IN, REVIEW, SURVEY, ADMIN, DELIBERATE, MODERATE}),
     (["participant", "reviewer"], {PUBLIC, SIGNED_IN, REVIEW, SURVEY, DELIBERATE}),
+    (["auditor"], {PUBLIC, SIGNED_IN, "audit"}),  # scoped /v1 only (docs/audits.md)
     (["owner"], {PUBLIC, SIGNED_IN}),  # an unknown role grants nothing
 ])
 def test_roles_grant_their_permissions(roles, granted):
@@ -40,7 +41,7 @@ def test_roles_grant_their_permissions(roles, granted):
 
 
 def test_every_role_grants_only_known_permissions():
-    assert set(ROLES) == {"admin", "reviewer", "participant"}
+    assert set(ROLES) == {"admin", "reviewer", "participant", "auditor"}
     for role in ROLES.values():
         assert role.permissions <= set(PERMISSIONS), role.name
         assert role.description

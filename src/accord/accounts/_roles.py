@@ -17,8 +17,11 @@ SURVEY = "survey"  # fill in or withdraw one's own demographic self-report
 ADMIN = "admin"  # batches, users, reviewer quality, adjudication
 DELIBERATE = "deliberate"  # vote and submit statements in deliberations run with accounts
 MODERATE = "moderate"  # accept, reject or mark meta the statements participants submit
+# Call /v1 under an admin's audit grant: scoped to the granted model versions, with the
+# grant's own rate and token budget, every request logged (accord.audit.audit_gate).
+AUDIT = "audit"
 
-PERMISSIONS = (PUBLIC, SIGNED_IN, REVIEW, SURVEY, ADMIN, DELIBERATE, MODERATE)
+PERMISSIONS = (PUBLIC, SIGNED_IN, REVIEW, SURVEY, ADMIN, DELIBERATE, MODERATE, AUDIT)
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,10 @@ ROLES: dict[str, Role] = {
              frozenset({REVIEW, SURVEY})),
         Role("participant", "votes and submits statements in public deliberations",
              frozenset({DELIBERATE})),
+        # No review data, deliberation votes or demographics: only its granted /v1 access.
+        Role("auditor", "calls the OpenAI-compatible API for the model versions an admin "
+             "granted, within the grant's rate and token budget (docs/audits.md)",
+             frozenset({AUDIT})),
     )
 }
 

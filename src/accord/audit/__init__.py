@@ -10,9 +10,29 @@ the training signal. See docs/meter.md.
 The public suites (``xstest``, ``evenhandedness``, ``bbq``, ``offensive``; ``world`` and
 ``probes``) measure any model behind an ``accord.model`` backend on public data, judged by
 the real-text graders: :func:`run_suites` (docs/meter.md, "Public suites").
+
+Audits anyone can verify (docs/audits.md): :func:`run_audit` writes a bundle (report,
+items, page, manifest of hashes), :func:`sign_bundle` signs it with Ed25519,
+:func:`verify_bundle` checks it (and re-grades, re-generates), :func:`publish_bundle`
+registers it for the public ``/audits`` page; :func:`grant_audit` and :func:`audit_gate`
+give auditors scoped ``/v1`` access.
 """
 
 from accord.audit._agreement import AgreementRow, AgreementTable, grader_agreement
+from accord.audit._audit_access import (
+    AUDITOR,
+    AuditRefusal,
+    audit_gate,
+    grant_audit,
+    list_grants,
+    revoke_grant,
+)
+from accord.audit._audit_cli import audit_app
+from accord.audit._audit_html import figures_chart, render_report
+from accord.audit._audit_publish import bundle_zip, get_published, list_published, publish_bundle
+from accord.audit._audit_run import AuditBundle, run_audit
+from accord.audit._audit_sign import create_keys, sign_bundle
+from accord.audit._audit_verify import Verification, verify_bundle
 from accord.audit._calibrate import classifier_thresholds
 from accord.audit._evaluate import Evaluation, evaluate, record_completions
 from accord.audit._fidelity import (
@@ -37,6 +57,7 @@ from accord.audit._independence import (
     require_independent,
 )
 from accord.audit._measure import METRICS, Generate, Metric, measure, safe_behaviour_f1
+from accord.audit._models import AuditGrant, AuditRequest, PublishedAudit
 from accord.audit._result import MeterResult, MeterRow
 from accord.audit._steer import follows_settings, unrequested_profanity
 from accord.audit._suites import (
@@ -64,6 +85,7 @@ from accord.audit._targets import (
 from accord.audit._wilson import wilson
 
 __all__ = [
+    "AUDITOR",
     "FEATURE_EXTRACTORS",
     "METRICS",
     "PUBLIC_SUITES",
@@ -72,6 +94,10 @@ __all__ = [
     "WORLD_LABEL",
     "AgreementRow",
     "AgreementTable",
+    "AuditBundle",
+    "AuditGrant",
+    "AuditRefusal",
+    "AuditRequest",
     "Evaluation",
     "FidelityRow",
     "FidelityTable",
@@ -82,27 +108,38 @@ __all__ = [
     "MeterRow",
     "Metric",
     "ProbeSets",
+    "PublishedAudit",
     "SelfGradingError",
     "SharedSource",
     "Suite",
     "SuiteContext",
     "SuiteResult",
+    "Verification",
     "annotate",
+    "audit_app",
+    "audit_gate",
     "bias_score",
+    "bundle_zip",
     "check_independence",
     "check_targets",
     "classifier_thresholds",
     "conversation_key",
+    "create_keys",
     "default_data_dir",
     "evaluate",
     "fidelity",
+    "figures_chart",
     "follows_settings",
+    "get_published",
     "grader_agreement",
     "grader_record_dict",
+    "grant_audit",
     "hh_first_prompt",
     "hh_suite_split",
     "in_distribution_probes",
     "is_suite_prompt",
+    "list_grants",
+    "list_published",
     "list_suites",
     "load_probes",
     "measure",
@@ -110,13 +147,19 @@ __all__ = [
     "meter_summary",
     "model_training_signal",
     "parse_suites",
+    "publish_bundle",
     "record_completions",
     "register_suite",
+    "render_report",
     "require_independent",
+    "revoke_grant",
+    "run_audit",
     "run_suites",
     "safe_behaviour_f1",
+    "sign_bundle",
     "unrequested_profanity",
     "unwanted_rate",
+    "verify_bundle",
     "wilson",
     "world_rates",
 ]

@@ -332,6 +332,7 @@ def _register_builtin() -> None:
     # The built-in suites register themselves on import; importing them here (not at the
     # top) keeps this module free of a cycle with theirs.
     from accord.audit import (  # noqa: F401
+        _audit_attacks,
         _suites_bbq,
         _suites_evenhand,
         _suites_offensive,
