@@ -56,19 +56,16 @@ BIG = "9223372036854775808"  # one past the largest signed 64-bit integer
 CASES = [
     pytest.param(C, None, None,
                  ('{dir}/comments.csv: file not found (an openData folder needs comments.csv, '
-                  'votes.csv, participants-votes.csv, summary.csv)'),
+                  'participants-votes.csv, summary.csv, and votes.csv for the vote history)'),
                  id='comments_missing'),
-    pytest.param(V, None, None,
-                 ('{dir}/votes.csv: file not found (an openData folder needs comments.csv, '
-                  'votes.csv, participants-votes.csv, summary.csv)'),
-                 id='votes_missing'),
     pytest.param(P, None, None,
                  ('{dir}/participants-votes.csv: file not found (an openData folder needs '
-                  'comments.csv, votes.csv, participants-votes.csv, summary.csv)'),
+                  'comments.csv, participants-votes.csv, summary.csv, and votes.csv for the '
+                  'vote history)'),
                  id='participants_votes_missing'),
     pytest.param(S, None, None,
                  ('{dir}/summary.csv: file not found (an openData folder needs comments.csv, '
-                  'votes.csv, participants-votes.csv, summary.csv)'),
+                  'participants-votes.csv, summary.csv, and votes.csv for the vote history)'),
                  id='summary_missing'),
     pytest.param(C, '', '',
                  '{dir}/comments.csv:1: empty file, expected a header row',
@@ -114,9 +111,8 @@ CASES = [
                  "{dir}/comments.csv:3: column 'timestamp': '1e400' is not milliseconds since 1970",
                  id='timestamp_overflowing_float'),
     pytest.param(C, 'statement 1', 'state\x00ment',
-                 ('{dir}/comments.csv: comment 1: comment-body contains a NUL character, '
-                  'which text '
-                  'columns cannot hold'),
+                 ("{dir}/comments.csv:3: column 'comment-body': contains a NUL character "
+                  '(U+0000) at character 6; text cannot hold it, remove it'),
                  id='comment_body_nul'),
     pytest.param(C, 'statement 1', 'statement \udcff',
                  '{dir}/comments.csv:3: not UTF-8 text (byte 0xff)',
@@ -150,9 +146,8 @@ CASES = [
                  '{dir}/votes.csv:3: not UTF-8 text (byte 0xfe)',
                  id='votes_not_utf8'),
     pytest.param(P, 'n-disagree,0,1,2', 'n-disagree,0,1,x',
-                 ("{dir}/participants-votes.csv:1: column 9 is named 'x'; after ['participant', "
-                  "'group-id', 'n-comments', 'n-votes', 'n-agree', 'n-disagree'] every column must "
-                  'be a comment id'),
+                 ("{dir}/participants-votes.csv:1: column 9 is named 'x'; from the first "
+                  'comment id on, every column must be a comment id'),
                  id='pv_column_not_a_comment_id'),
     pytest.param(P, 'n-disagree,0,1,2', 'n-disagree,0,1,9',
                  '{dir}/participants-votes.csv:1: column 9: comment 9 is not in comments.csv',
@@ -172,6 +167,32 @@ CASES = [
                  ("{dir}/participants-votes.csv:3: column 'n-votes': '-inf' is not an integer or "
                   'empty'),
                  id='pv_count_infinite'),
+    pytest.param(P, 'participant,group-id', 'participant,xid,group-id',
+                 ("{dir}/participants-votes.csv:2: column '2' is missing (row has 9 of 10 "
+                  'columns)'),
+                 id='pv_xid_header_without_cells'),
+    pytest.param(P, '0,1,0,3,1,2', '0,1\u202e,0,3,1,2',
+                 ("{dir}/participants-votes.csv:2: column 'group-id': '1\\u202e' is not an "
+                  'integer group id or empty'),
+                 id='pv_group_with_bidi_control'),
+    pytest.param(P, 'participant,group-id,n-comments', 'participant,group-id,group-id',
+                 "{dir}/participants-votes.csv:1: column 'group-id' appears twice",
+                 id='pv_column_twice'),
+    pytest.param(C, 'statement 1', 'state\u202ement 1',
+                 ("{dir}/comments.csv:3: column 'comment-body': contains a bidirectional "
+                  'control character (U+202E RIGHT-TO-LEFT OVERRIDE) at character 6, which '
+                  'makes text display differently from what it says; remove it'),
+                 id='comment_with_bidi_override'),
+    pytest.param(S, 'topic,test', 'topic,te\x00st',
+                 ("{dir}/summary.csv:1: column 'topic': contains a NUL character (U+0000) at "
+                  'character 3; text cannot hold it, remove it'),
+                 id='summary_topic_with_nul'),
+    pytest.param('stats-history.csv', '', 'n-votes,n-comments\n1,0\n2,x\n',
+                 "{dir}/stats-history.csv:3: column 'n-comments': 'x' is not an integer",
+                 id='stats_history_not_a_number'),
+    pytest.param('stats-history.csv', '', 'n-votes,n-comments\n1,0\n2\n',
+                 '{dir}/stats-history.csv:3: row has 1 columns, the header has 2',
+                 id='stats_history_row_too_short'),
     pytest.param(S, 'url,', 'url,a,b',
                  '{dir}/summary.csv:2: expected 2 columns (key, value), got 3',
                  id='summary_three_columns'),

@@ -49,16 +49,17 @@ _MODULES: dict[str, tuple[str, ...]] = {
              "rake", "replay", "select_consensus", "select_representative", "silhouette",
              "two_prop_test", "vote_matrix"),
     # the openData file format
-    "_opendata": ("read_opendata", "write_opendata"),
+    "_opendata": ("OpenDataFolder", "StatsHistory", "read_opendata", "read_opendata_folder",
+                  "write_opendata", "write_opendata_folder"),
     # storage: tables, settings, deliberations, taking part, stored analyses
     "_models": ("Deliberation", "DeliberationDemographics", "DeliberationParticipant",
         "DeliberationProposal", "DeliberationStatement", "DeliberationVote",
         "DeliberationVoteEvent", "MODERATION_STATES"),
-    "_config": ("ACCOUNTS", "ANONYMOUS", "DeliberationConfig", "ThresholdSettings",
+    "_config": ("ACCOUNTS", "ANONYMOUS", "DeliberationConfig", "ImportSource", "ThresholdSettings",
         "config_of_row", "parse_config", "read_config_file"),
     "_deliberations": ("check_name", "create_deliberation", "get_deliberation",
         "list_deliberations", "load_conversation", "set_config"),
-    "_opendata_store": ("export_opendata", "import_opendata"),
+    "_opendata_store": ("export_opendata", "import_note", "import_opendata"),
     "_participation": ("DEMOGRAPHICS_CONSENT", "ParticipationError", "VOTES", "add_statement",
         "cast_vote", "find_participant", "get_statement", "has_demographics", "join",
         "moderate", "record_demographics", "vote_counts", "voted_numbers",
@@ -74,7 +75,9 @@ _MODULES: dict[str, tuple[str, ...]] = {
         "describe_change", "parse_change_text", "provenance_lines"),
     # surfaces: the results page's data and the ``accord deliberate`` command group
     "_results_page": ("results_view",),
-    "_cli": ("deliberate_app",),
+    # from a vote to a model: what the store records along the way
+    "_provenance": ("model_provenance", "model_provenance_lines"),
+    "_cli": ("deliberate_app", "provenance_command"),
 }
 __all__ = sorted(name for names in _MODULES.values() for name in names)
 __getattr__, __dir__ = lazy_exports(__name__, _MODULES, globals())

@@ -70,17 +70,31 @@ def import_cmd(directory: Annotated[Path, typer.Argument(help="A Polis openData 
                                                         "name.")] = None,
                project: ProjectOpt = Path("."), config: ConfigOpt = None,
                participation: ParticipationOpt = None) -> None:
-    """Import an openData folder as a new deliberation, all or nothing."""
-    from accord.deliberate import import_opendata
+    """Import an openData folder (old or new Polis layout) as a new deliberation, all or
+    nothing."""
+    from accord.deliberate import config_of_row, import_note, import_opendata
 
     if not directory.is_dir():
         raise AccordError(f"{directory}: not a folder; expected an openData folder with "
-                          "comments.csv, votes.csv, participants-votes.csv, summary.csv")
+                          "comments.csv, participants-votes.csv, summary.csv (and votes.csv "
+                          "for the vote history)")
+    from accord.accounts import write_session
+
     cfg = _config(project, config, participation)
-    with _store(project) as store, store.session() as session:
+    # Write lock first (SQLite): a concurrent import of the same name waits, then gets
+    # "already exists" instead of "database is locked".
+    with _store(project) as store, write_session(store) as session:
         row = import_opendata(session, directory, name=name, config=cfg)
-        label, n = row.name, _counts(session, row)
+        label, n, note = row.name, _counts(session, row), import_note(row)
+        source = config_of_row(row).source
     _echo(f"imported {directory} as deliberation '{label}': {n}")
+    if source is not None and source.xids:
+        _echo(f"kept {len(source.xids)} participants' external ids (xid)")
+    if source is not None and source.stats_history is not None:
+        _echo(f"kept stats-history.csv ({source.stats_history['rows']} rows, "
+              f"{len(source.stats_history['points'])} points of its curve)")
+    if note:
+        _echo(note)
 
 
 def _counts(session: Any, row: Any) -> str:
@@ -254,3 +268,21 @@ def moderate_cmd(name: NameArg, statement: Annotated[int, typer.Argument(help="S
 
 
 register_ratification(deliberate_app, _store)
+
+
+def provenance_command(
+        model: Annotated[str, typer.Argument(help="A model version's name "
+                                             "(see `accord model lineage`).")],
+        project: ProjectOpt = Path("."),
+        as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """The chain behind a model version: the deliberations and statements (vote shares per
+    group) ratified into its spec version, the spec diff, the data sets and rewards that
+    trained it, its lineage, and its meter results and published audits."""
+    from accord.deliberate import model_provenance, model_provenance_lines
+
+    with _store(project) as store, store.session() as session:
+        data = model_provenance(session, model)
+    if as_json:
+        _echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+        return
+    _echo("\n".join(model_provenance_lines(data)))

@@ -101,10 +101,12 @@ def register_ratification(app: typer.Typer, open_store: Callable[[Path], Any]) -
                                                              "else the project's).")] = None,
                    project: ProjectOpt = Path(".")) -> None:
         """Write a drafted change into the spec: a new spec version with provenance."""
+        from accord.accounts import write_session
         from accord.deliberate import get_proposal, provenance_lines, ratify
         from accord.project import load_project
 
-        with open_store(project) as store, store.session() as session:
+        # Write lock first (SQLite): a concurrent ratification queues instead of failing.
+        with open_store(project) as store, write_session(store) as session:
             row = get_proposal(session, proposal)
             folder = spec
             if folder is None:

@@ -33,6 +33,34 @@ class ThresholdSettings(BaseModel):
         return RatificationThresholds(**self.model_dump())
 
 
+class ImportSource(BaseModel):
+    """What an import read besides the rows it stored (kept with the settings, so that
+    no migration is needed): the source's own participant ids, columns and totals.
+
+    Attributes:
+        format: ``polis-opendata``.
+        folder: the folder's name.
+        has_history: it had votes.csv; False: the votes are one snapshot of the vote
+            matrix, all stamped ``snapshot_ms``.
+        snapshot_ms: the time the snapshot's votes carry.
+        xids: participant number -> Polis ``xid`` (the external id), non-empty ones only.
+        participant_columns: other participant columns: column -> number -> value.
+        layout: the participant columns of participants-votes.csv in the file's order.
+        stats_history: stats-history.csv as kept (``columns``, ``rows``, ``points``).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["polis-opendata"] = "polis-opendata"
+    folder: str = ""
+    has_history: bool = True
+    snapshot_ms: int | None = None
+    xids: dict[str, str] = Field(default_factory=dict)
+    participant_columns: dict[str, dict[str, str]] = Field(default_factory=dict)
+    layout: list[str] = Field(default_factory=list)
+    stats_history: dict[str, Any] | None = None
+
+
 class DeliberationConfig(BaseModel):
     """How a deliberation runs.
 
@@ -48,6 +76,8 @@ class DeliberationConfig(BaseModel):
         exclude_bulk: leave participants flagged as bulk voting out of the analysis.
         max_statement_length: longest statement a participant may submit, in characters.
         spec_dir: the spec folder a ratified change is written into.
+        source: set by an import (what the export held besides the rows); kept when the
+            settings are replaced.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -61,6 +91,7 @@ class DeliberationConfig(BaseModel):
     exclude_bulk: bool = False
     max_statement_length: int = Field(280, ge=20, le=2000)
     spec_dir: str | None = None
+    source: ImportSource | None = None
 
     @model_validator(mode="after")
     def _targets_are_shares(self) -> DeliberationConfig:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from accord.errors import AccordError
 from accord.store import ConflictError, NotFoundError
 
-from ._config import DeliberationConfig, parse_config
+from ._config import DeliberationConfig, config_of_row, parse_config
 from ._models import (
     ACCEPTED,
     META,
@@ -28,6 +28,7 @@ from ._models import (
     DeliberationVoteEvent,
 )
 from ._participation import add_statement
+from ._text import text_problem
 from .math import MOD_IN, MOD_NONE, MOD_OUT, Conversation, Participant, Statement, VoteLog
 
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -75,6 +76,10 @@ def create_deliberation(session: Session, name: str, question: str, *, descripti
     check_name(name)
     if not question.strip():
         raise AccordError("the question is empty; say what participants deliberate on")
+    for what, text in (("question", question), ("description", description)):
+        problem = text_problem(text)
+        if problem:
+            raise AccordError(f"the {what} {problem}")
     cfg = config if isinstance(config, DeliberationConfig) else parse_config(config)
     check_name_free(session, name)
     row = add_named(session, Deliberation(
@@ -99,8 +104,9 @@ def add_named(session: Session, row: Deliberation) -> Deliberation:
         with session.begin_nested():
             session.add(row)
     except IntegrityError:
-        raise ConflictError(f"a deliberation named {row.name!r} was created meanwhile; "
-                            "choose another name") from None
+        raise ConflictError(f"a deliberation named {row.name!r} already exists (it may have "
+                            "been created meanwhile); choose another name (accord deliberate "
+                            "import DIR --name NAME)") from None
     return row
 
 
@@ -124,7 +130,10 @@ def list_deliberations(session: Session) -> list[Deliberation]:
 
 
 def set_config(session: Session, row: Deliberation, config: DeliberationConfig) -> None:
-    """Replace the deliberation's settings (validated)."""
+    """Replace the deliberation's settings (validated); what an import recorded about its
+    source stays unless ``config`` brings its own."""
+    if config.source is None and (row.config or {}).get("source") is not None:
+        config = config.model_copy(update={"source": config_of_row(row).source})
     row.config = config.model_dump(mode="json")
     session.flush()
 
@@ -147,11 +156,12 @@ def load_conversation(session: Session, row: Deliberation, *,
                        DeliberationParticipant.id == DeliberationDemographics.participant_id)
                  .where(DeliberationParticipant.deliberation_id == row.id))
         demo = {pid: dict(answers) for pid, answers in session.execute(query)}
+    xids = dict(((row.config or {}).get("source") or {}).get("xids") or {})
     participants = {}
     for p in session.scalars(select(DeliberationParticipant).where(
             DeliberationParticipant.deliberation_id == row.id)):
         participants[p.number] = Participant(p.number, p.source_group, demo.get(p.id, {}),
-                                             p.token or p.token_hash)
+                                             p.token or p.token_hash, xids.get(str(p.number)))
     P, S, E = DeliberationParticipant, DeliberationStatement, DeliberationVoteEvent
     query = (select(P.number, S.number, E.value, E.timestamp_ms)
              .join(P, P.id == E.participant_id).join(S, S.id == E.statement_id)

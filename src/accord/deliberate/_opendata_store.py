@@ -16,17 +16,17 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from accord.errors import AccordError
 from accord.store import utcnow
 
-from ._config import DeliberationConfig, parse_config
+from ._config import DeliberationConfig, ImportSource, config_of_row, parse_config
 from ._deliberations import (
     add_named,
     check_name,
-    check_name_free,
     get_deliberation,
     load_conversation,
     moderation_state,
@@ -39,7 +39,14 @@ from ._models import (
     DeliberationVote,
     DeliberationVoteEvent,
 )
-from ._opendata import EXTRA_FILE, read_opendata, write_opendata
+from ._opendata import (
+    EXTRA_FILE,
+    STATS_FILE,
+    OpenDataFolder,
+    StatsHistory,
+    read_opendata_folder,
+    write_opendata,
+)
 from .math import Conversation
 
 _INT32 = 2**31 - 1
@@ -64,18 +71,48 @@ def import_opendata(session: Session, folder: str | os.PathLike[str], *,
     folder = Path(folder)
     name = check_name(name if name is not None else folder.resolve().name)
     cfg = config if isinstance(config, DeliberationConfig) else parse_config(config)
-    conv = read_opendata(folder)
+    data = read_opendata_folder(folder)
+    conv = data.conversation
     _check_ranges(conv, folder)
-    check_name_free(session, name)
+    cfg = cfg.model_copy(update={"source": _source(data, folder)})
+    if not data.has_history:
+        # One snapshot: replaying it is one update anyway; say so in the settings.
+        cfg = cfg.model_copy(update={"history": False})
+    # No look-up of the name first: the insert is the check (a unique name), and on
+    # SQLite a transaction that reads before it writes cannot wait for a concurrent writer
+    # ("database is locked") where one that writes first queues for the lock.
     return _insert(session, name, conv, cfg)
+
+
+def _source(data: OpenDataFolder, folder: Path) -> ImportSource:
+    conv = data.conversation
+    stats = data.stats_history
+    stamps = np.unique(conv.votes.timestamps_ms)
+    return ImportSource(
+        folder=folder.resolve().name, has_history=data.has_history,
+        snapshot_ms=None if data.has_history or not len(stamps) else int(stamps[0]),
+        xids={str(p.id): p.xid for p in conv.participants.values() if p.xid},
+        participant_columns={c: {str(p): v for p, v in values.items()}
+                             for c, values in data.participant_columns.items()},
+        layout=list(data.layout),
+        stats_history=None if stats is None else {"columns": stats.columns, "rows": stats.rows,
+                                                  "points": stats.points})
+
+
+def import_note(row: Deliberation) -> str:
+    """What an import could not bring: a line for the import's output and the results
+    page ("" when the deliberation has its vote history)."""
+    source = config_of_row(row).source
+    if source is None or source.has_history:
+        return ""
+    return ("no vote history: the export had no votes.csv, so the votes are the vote matrix "
+            "of participants-votes.csv as one snapshot (the analysis runs one update, and "
+            "bursts of votes cannot be told apart)")
 
 
 def _check_ranges(conv: Conversation, folder: Path) -> None:
     """What the database cannot hold (ids beyond 32 bits, very long tokens), named."""
     for sid, st in conv.statements.items():
-        if "\x00" in st.text:
-            raise AccordError(f"{folder / 'comments.csv'}: comment {sid}: comment-body "
-                              "contains a NUL character, which text columns cannot hold")
         if not -_INT32 <= sid <= _INT32:
             raise AccordError(f"{folder / 'comments.csv'}: comment-id {sid} is out of range "
                               f"(at most {_INT32})")
@@ -86,6 +123,9 @@ def _check_ranges(conv: Conversation, folder: Path) -> None:
         if not -_INT32 <= pid <= _INT32:
             raise AccordError(f"{folder / 'votes.csv'}: participant {pid} is out of range "
                               f"(at most {_INT32})")
+        if p.xid is not None and len(p.xid) > 255:
+            raise AccordError(f"{folder / 'participants-votes.csv'}: participant {pid}: xid "
+                              "is longer than 255 characters")
         if p.token is not None and len(p.token) > 255:
             raise AccordError(f"{folder / 'accord-participants.csv'}: participant {pid}: token "
                               "is longer than 255 characters")
@@ -148,22 +188,35 @@ def export_opendata(session: Session, name: str, folder: str | os.PathLike[str],
         NotFoundError: no such deliberation.
         AccordError: ``folder`` exists and is not a folder.
     """
-    conv = load_conversation(session, get_deliberation(session, name), with_demographics=False)
+    row = get_deliberation(session, name)
+    conv = load_conversation(session, row, with_demographics=False)
     conv.participants = {k: replace(p, demographics={}) for k, p in conv.participants.items()}
+    source = config_of_row(row).source
+    # A snapshot import exports as one again, unless people have voted since.
+    history = (source is None or source.has_history
+               or bool((conv.votes.timestamps_ms != source.snapshot_ms).any()))
+    stats = None
+    if source is not None and source.stats_history is not None:
+        stats = StatsHistory(**source.stats_history)
+    columns = {c: {int(p): v for p, v in values.items()}
+               for c, values in (source.participant_columns if source else {}).items()}
+    layout = list(source.layout) if source is not None and source.layout else None
     target = Path(folder)
     if target.exists() and not target.is_dir():
         raise AccordError(f"{target}: exists and is not a folder")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        write_opendata(conv, staging, groups=groups)
+        write_opendata(conv, staging, groups=groups, history=history, stats_history=stats,
+                       participant_columns=columns, layout=layout)
         written = sorted(staging.iterdir())
         target.mkdir(exist_ok=True)
         for file in written:
             file.replace(target / file.name)
-        extra = target / EXTRA_FILE
-        if extra.exists() and extra.name not in {f.name for f in written}:
-            extra.unlink()  # a stale file from an earlier export must not mix in
+        for stale in (EXTRA_FILE, STATS_FILE, "votes.csv"):
+            old = target / stale
+            if old.exists() and stale not in {f.name for f in written}:
+                old.unlink()  # a stale file from an earlier export must not mix in
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target

@@ -29,6 +29,7 @@ from ._models import (
     DeliberationVote,
     DeliberationVoteEvent,
 )
+from ._text import text_problem
 
 VOTES = {"agree": 1, "disagree": -1, "pass": 0}
 VOTABLE = (ACCEPTED, META)
@@ -106,8 +107,12 @@ def add_statement(session: Session, row: Deliberation, text: str, *,
     """Add a statement: seeds are accepted at once, participants' wait for moderation.
 
     Raises:
-        ParticipationError: empty, too long, a duplicate, or the deliberation is closed.
+        ParticipationError: empty, too long, a duplicate, holding a NUL or a bidirectional
+            control character, or the deliberation is closed.
     """
+    problem = text_problem(text)
+    if problem:
+        raise ParticipationError(f"the statement {problem}")
     clean = " ".join(text.split())
     limit = config_of_row(row).max_statement_length
     if not clean:

@@ -62,9 +62,10 @@ def propose(session: Session, row: Deliberation) -> list[DeliberationProposal]:
              "participants": len(analysis.participants), "groups": len(analysis.groups),
              "votes": len(stored.conversation.votes), "fingerprint": stored.fingerprint,
              "weighting_note": stored.weighting_note}
+    meta = stored.conversation.meta_statements()
     new = []
     for p in propose_statements(analysis, cfg.thresholds.thresholds()):
-        if p.statement_id in taken:
+        if p.statement_id in taken or p.statement_id in meta:  # meta: about the process
             continue
         row_ = DeliberationProposal(
             deliberation_id=row.id, status=PROPOSED, statement_numbers=[p.statement_id],

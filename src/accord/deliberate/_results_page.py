@@ -13,7 +13,12 @@ import string
 from typing import Any
 
 from ._config import DeliberationConfig
-from ._stored_analysis import StoredAnalysis, demographic_totals
+from ._stored_analysis import (
+    StoredAnalysis,
+    demographic_totals,
+    public_weighting_note,
+    weights_publishable,
+)
 
 PALETTE = ("#1f6fb4", "#d1495b", "#2e9e5b", "#8d5fc4", "#e08a1e")
 NO_GROUP = "#aab2bb"
@@ -70,15 +75,38 @@ def _share(x: float) -> str:
     return f"{x:.0%}"
 
 
+def best_agree_figures(analysis: Any, group: int, statement_id: int) -> dict[str, Any]:
+    """How a group voted on its "best agree" statement: agrees, votes and the agree share.
+
+    Polis leads each group's list with the statement the group agrees with most; when no
+    statement passes the tests, that is a fallback and not what sets the group apart, so
+    it is shown with its agreement, never as the group's (possibly tiny) disagreement.
+    """
+    t = analysis.statement(statement_id).group_tallies.get(group)
+    agree, total = (int(t.agree), int(t.total)) if t is not None else (0, 0)
+    return {"agree": agree, "votes": total, "agree_share": agree / total if total else 0.0}
+
+
+def _representative(a: Any, group: int, r: Any, text: dict[int, str]) -> dict[str, Any]:
+    if r.best_agree:
+        f = best_agree_figures(a, group, r.statement_id)
+        return {"id": r.statement_id, "text": text.get(r.statement_id, ""),
+                "direction": "agree", "best_agree": True, "share": _share(f["agree_share"]),
+                "count": f"{f['agree']} of {f['votes']}", "repness": round(r.repness, 2)}
+    return {"id": r.statement_id, "text": text.get(r.statement_id, ""),
+            "direction": r.direction, "best_agree": False,
+            "share": _share(r.n_success / max(r.n_trials, 1)),
+            "count": f"{r.n_success} of {r.n_trials}", "repness": round(r.repness, 2)}
+
+
 def results_view(stored: StoredAnalysis, config: DeliberationConfig) -> dict[str, Any]:
     """Everything the results page shows, as plain data."""
     a, conv = stored.analysis, stored.conversation
     text = {s.id: s.text for s in conv.statements.values()}
+    meta = conv.meta_statements()
     groups = []
     for g in a.groups:
-        reps = [{"id": r.statement_id, "text": text.get(r.statement_id, ""),
-                 "direction": r.direction, "share": _share(r.n_success / max(r.n_trials, 1)),
-                 "repness": round(r.repness, 2)} for r in g.representative]
+        reps = [_representative(a, g.id, r, text) for r in g.representative]
         groups.append({"label": group_label(g.id), "colour": group_colour(g.id),
                        "cls": f"g{g.id % len(PALETTE)}",
                        "size": len(g.participant_ids), "representative": reps})
@@ -89,32 +117,35 @@ def results_view(stored: StoredAnalysis, config: DeliberationConfig) -> dict[str
                     for c in which.get(d, [])]
                 for d in ("agree", "disagree")}
 
+    weighted = weights_publishable(stored)
     statements = []
     for s in a.statements:
         if s.moderated_out:
             continue
         b = s.bridging
+        wt = s.weighted_tally if weighted else s.tally
         statements.append({
             "id": s.id, "text": s.text, "agree": int(s.tally.agree),
             "disagree": int(s.tally.disagree), "passed": int(s.tally.passed),
             "share": _share(s.tally.agree_share),
-            "weighted_share": _share(s.weighted_tally.agree_share),
+            "weighted_share": _share(wt.agree_share),
             "groups": [(group_label(g), _share(t.agree_share), int(t.total))
                        for g, t in sorted(s.group_tallies.items())],
             "gic": round(s.group_informed_consensus, 3),
             "bridging": None if b is None or not math.isfinite(b.intercept) else {
                 "intercept": f"{b.intercept:+.2f}", "low": f"{b.low:+.2f}",
                 "high": f"{b.high:+.2f}"},
-            "gic_value": s.group_informed_consensus})
+            "gic_value": s.group_informed_consensus, "meta": s.id in meta})
     statements.sort(key=lambda s: (-s["gic_value"], s["id"]))
     in_groups = sum(len(g.participant_ids) for g in a.groups)
-    weighted = a.raking is not None
     return {
         "voters": len(a.participants), "in_groups": in_groups, "votes": len(conv.votes),
         "statements_voted": len(a.statements), "method": a.method, "updates": a.n_updates,
         "groups": groups, "consensus": consensus(a.consensus),
-        "weighted_consensus": consensus(a.weighted_consensus), "weighted": weighted,
-        "weighting_note": stored.weighting_note, "statements": statements,
+        "weighted_consensus": consensus(a.weighted_consensus if weighted else a.consensus),
+        "weighted": weighted,
+        # Never the raking message itself: it can name categories one person chose.
+        "weighting_note": public_weighting_note(stored), "statements": statements,
         "bulk_flagged": len(a.bulk.flags), "bulk_excluded": a.excluded_bulk,
         "targets": config.demographic_targets,
         "demographics": (demographic_totals(stored, config.demographic_targets)

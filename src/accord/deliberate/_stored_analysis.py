@@ -24,7 +24,7 @@ from ._models import (
     DeliberationStatement,
     DeliberationVoteEvent,
 )
-from .math import Analysis, Conversation, analyze
+from .math import Analysis, BulkVotingRules, Conversation, analyze
 
 MIN_CELL = 11  # as the reviewers' transparency report: nothing from 1 to 10 is shown
 _CACHE: OrderedDict[tuple[Any, ...], StoredAnalysis] = OrderedDict()
@@ -96,9 +96,13 @@ def analyze_deliberation(session: Session, row: Deliberation, *, seed: int | Non
     conv = load_conversation(session, row)
     if len(conv.votes) == 0:
         raise AccordError(f"deliberation {row.name!r} has no votes yet; nothing to analyse")
-    kwargs = {"seed": options["seed"], "history": options["history"],
-              "max_updates": options["max_updates"], "exclude_bulk": options["exclude_bulk"],
-              "bridging": options["bridging"]}
+    kwargs: dict[str, Any] = {
+        "seed": options["seed"], "history": options["history"],
+        "max_updates": options["max_updates"], "exclude_bulk": options["exclude_bulk"],
+        "bridging": options["bridging"]}
+    if cfg.source is not None and not cfg.source.has_history:
+        # A snapshot stamps every vote with one time: every voter would look like a burst.
+        kwargs["bulk_rules"] = BulkVotingRules(burst_votes=2**62)
     note = ""
     targets = cfg.demographic_targets
     try:
@@ -160,19 +164,79 @@ def demographic_totals(stored: StoredAnalysis, targets: dict[str, dict[str, floa
     return {"participants": total, "min_cell": min_cell, "variables": variables}
 
 
+def sharers(stored: StoredAnalysis) -> int:
+    """How many participants shared demographic answers."""
+    return sum(1 for p in stored.conversation.participants.values() if p.demographics)
+
+
+def weights_publishable(stored: StoredAnalysis, min_cell: int = MIN_CELL) -> bool:
+    """Whether figures weighted by demographic answers may be published: raking worked
+    and at least ``min_cell`` participants shared answers (with fewer, a weighted figure
+    says too much about each of them, the rule the published totals follow)."""
+    from accord.transparency import suppress_total
+
+    return stored.analysis.raking is not None and not suppress_total(sharers(stored), min_cell)
+
+
+def public_weighting_note(stored: StoredAnalysis, min_cell: int = MIN_CELL) -> str:
+    """Why the published figures are not weighted, in words that reveal no answer.
+
+    The note kept in :attr:`StoredAnalysis.weighting_note` comes from raking and may name
+    categories nobody (or one person) chose; published, it would give away answers that
+    the totals hide. So the public note says only which rule stopped the weighting.
+    """
+    from accord.transparency import suppress_total
+
+    if not stored.weighting_note and stored.analysis.raking is None:
+        return ""
+    if suppress_total(sharers(stored), min_cell):
+        return (f"not weighted: fewer than {min_cell} participants shared demographic "
+                "answers, so nothing derived from them is shown")
+    if stored.weighting_note:
+        return ("not weighted: the shared demographic answers cannot be weighted to the "
+                "target shares (the totals below show what may be published; the details "
+                "could reveal answers and are not shown)")
+    return ""
+
+
 def public_analysis(stored: StoredAnalysis) -> dict[str, Any]:
     """The analysis as JSON-ready data that may be published.
 
     Per-participant weights (a function of each one's demographic answers) and the raking
     weights are left out; the raking outcome is summarised instead.
     """
+    from accord.transparency import suppress_total
+
     out = stored.analysis.to_dict()
     out["participants"].pop("weight", None)
     raking = stored.analysis.raking
+    if raking is not None and not weights_publishable(stored):
+        # Too few sharers: weighted figures would speak for a handful of people.
+        raking = None
+        out["weighted_consensus"] = out["consensus"]
+        for d in out["statements"]:
+            d["weighted_tally"] = d["tally"]
+
+    def count(n: int) -> int | None:
+        return None if n > 0 and suppress_total(n, MIN_CELL) else n
+
     out["raking"] = None if raking is None else {
         "iterations": raking.iterations, "max_margin_error": raking.max_margin_error,
-        "weighted_participants": len(raking.weights) - len(raking.unweighted),
-        "unweighted_participants": len(raking.unweighted)}
-    out["weighting_note"] = stored.weighting_note
+        "weighted_participants": count(len(raking.weights) - len(raking.unweighted)),
+        "unweighted_participants": count(len(raking.unweighted))}
+    out["weighting_note"] = public_weighting_note(stored)
     out["options"] = stored.options
+    for g, group in zip(stored.analysis.groups, out["groups"], strict=True):
+        for r, rep in zip(g.representative, group["representative"], strict=True):
+            if r.best_agree:
+                # The fallback is the group's best agreement: report that, not a direction
+                # the group barely took (see results_view).
+                from ._results_page import best_agree_figures
+
+                figures = best_agree_figures(stored.analysis, g.id, r.statement_id)
+                rep.update({"direction": "agree", "n_success": figures["agree"],
+                            "n_trials": figures["votes"],
+                            "p_success": (figures["agree"] + 1) / (figures["votes"] + 2),
+                            "agree_share": figures["agree_share"], "p_test": None,
+                            "repness_test": None})
     return out

@@ -32,6 +32,7 @@ from accord.deliberate import (
     find_participant,
     get_deliberation,
     has_demographics,
+    import_note,
     join,
     list_deliberations,
     next_statement,
@@ -232,8 +233,19 @@ def results_page(name: str, request: Request, viewer: Viewer = guard(PUBLIC)) ->
         cfg = config_of_row(row)
         try:
             view = results_view(analyze_deliberation(session, row), cfg)
+            view["import_note"] = import_note(row)
         except AccordError as exc:
             if "no votes" not in str(exc):
                 raise
             view = None
     return render(request, "deliberate_results.html", row=row, view=view)
+
+
+@router.get("/provenance/{model}")
+def provenance_page(model: str, request: Request, viewer: Viewer = guard(PUBLIC)) -> Response:
+    """The chain behind a model version, from the votes to the measurements: public."""
+    from accord.deliberate import model_provenance
+
+    with reading(request) as session:
+        data = model_provenance(session, model)
+    return render(request, "provenance.html", data=data)

@@ -82,6 +82,40 @@ def _project_spec_dir(request: Request) -> str:
     return str(folder) if folder is not None and folder.is_dir() else ""
 
 
+def allowed_spec_dir(request: Request, raw: str) -> str | None:
+    """The spec folder an admin's form may name: empty means the project's own; anything
+    else must be a folder inside the served project (symbolic links resolved), so a web
+    form can never make ratification rewrite files elsewhere on the machine.
+
+    Args:
+        request: the form's request (``app.state.spec_dir``, ``app.state.project_root``).
+        raw: what the form's ``spec_dir`` field held; relative to the project folder.
+
+    Raises:
+        AccordError: outside the project, not a folder, or the server has no project.
+    """
+    spec: Path | None = request.app.state.spec_dir
+    root: Path | None = getattr(request.app.state, "project_root", None)
+    if not raw.strip():
+        return str(spec) if spec is not None and spec.is_dir() else None
+    inside = [p.resolve() for p in (root, spec) if p is not None]
+    if not inside:
+        raise AccordError("spec_dir: this server serves no project, so a ratified change "
+                          "has nowhere it may be written; leave the field empty (set a "
+                          "spec folder with `accord deliberate configure`)")
+    if "\x00" in raw:
+        raise AccordError("spec_dir: contains a NUL character")
+    path = Path(raw.strip()).expanduser()
+    resolved = (path if path.is_absolute() else inside[0] / path).resolve()
+    if not any(resolved == base or resolved.is_relative_to(base) for base in inside):
+        raise AccordError(f"spec_dir: {raw.strip()!r} is outside the project "
+                          f"({inside[0]}); a deliberation's ratified changes may only be "
+                          "written into a spec folder inside the project")
+    if not resolved.is_dir():
+        raise AccordError(f"spec_dir: {raw.strip()!r} is not a folder inside the project")
+    return str(resolved)
+
+
 @router.get("/admin/deliberations")
 def admin_deliberations(request: Request, viewer: Viewer = guard(MODERATE)) -> Response:
     with reading(request) as session:
@@ -112,7 +146,7 @@ async def admin_create(request: Request, viewer: Viewer = guard(ADMIN)) -> Respo
     name = str(form.get("name", "")).strip()
     config = parse_config({
         "participation": str(form.get("participation", "accounts")),
-        "spec_dir": str(form.get("spec_dir", "")).strip() or None,
+        "spec_dir": allowed_spec_dir(request, str(form.get("spec_dir", ""))),
         "thresholds": {"min_group_agree": _float(form, "min_group_agree", 0.7),
                        "min_votes": form_int(form, "min_votes", low=0, default=10),
                        "min_group_votes": form_int(form, "min_group_votes", low=0,

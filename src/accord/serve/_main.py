@@ -56,6 +56,7 @@ def app_from_project(project_dir: Path, models: list[str] | None = None) -> Fast
     if chat is not None:
         chat.lock = app.state.sqlite_write_lock
     app.state.export_root = project.root / ".accord" / "exports"  # the admin's exports
+    app.state.project_root = project.root  # the folder admin forms may point into
     return app
 
 

@@ -52,12 +52,14 @@ class Participant:
         demographics: opt-in answers (variable -> category) used for post-stratification.
         token: the session/invite token the votes came through, when known; bulk-voting
             detection pools bursts across participants sharing one token.
+        xid: the external id the source system knew them by (Polis ``xid``), when any.
     """
 
     id: int
     source_group: int | None = None
     demographics: dict[str, str] = field(default_factory=dict)
     token: str | None = None
+    xid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -168,7 +168,7 @@ def analyze(conversation: Conversation, pipeline: Pipeline | None = None, *, see
     total = group_counts(F, everyone, 1)
     wtotal = group_counts(F, everyone, 1, weights=w_norm)
     groups_st = group_counts(F, labels, max(k, 1))
-    excluded = mod_out
+    excluded = mod_out | conv.meta_statements()  # meta: about the process, never a finding
     reps = select_representative(groups_st, sids, excluded, pipe.pick_max) if k >= 1 else []
     consensus = select_consensus(total.na[0], total.nd[0], total.ns[0], sids, excluded,
                                  pipe.pick_max)
