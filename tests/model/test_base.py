@@ -19,7 +19,7 @@ from accord.model import (
 )
 
 
-def test_a_saved_tiny_model_loads_as_base_model(tokenizer, tmp_path):
+def test_a_saved_tiny_model_loads_as_base_model(tokenizer, tmp_path, capsys):
     model = build_model("tiny", tokenizer, seed=2)
     assert 100_000 <= count_parameters(model) <= 300_000
     model.save_pretrained(tmp_path / "tiny")
@@ -30,8 +30,14 @@ def test_a_saved_tiny_model_loads_as_base_model(tokenizer, tmp_path):
         assert torch.equal(base.state_dict()[name], tensor)
     assert base_tokenizer.chat_template == tokenizer.chat_template
     # Importing a folder copies it once; a second import leaves it alone.
+    capsys.readouterr()
     imported = import_base_model(tmp_path / "tiny", tmp_path / "base")
     assert (imported / "config.json").is_file()
+    # A long conversion says what it is doing, one line a step in logs (issue 17).
+    lines = [line for line in capsys.readouterr().err.splitlines()
+             if line.startswith("import base model")]  # transformers prints its own too
+    assert [line.split(" (")[0] for line in lines] == ["import base model tiny: 1/2",
+                                                        "import base model tiny: 2/2"]
     stamp = (imported / "config.json").stat().st_mtime_ns
     assert import_base_model(tmp_path / "tiny", tmp_path / "base") == imported
     assert (imported / "config.json").stat().st_mtime_ns == stamp

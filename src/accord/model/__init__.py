@@ -13,6 +13,18 @@ from typing import TYPE_CHECKING
 
 from accord._lazy import lazy_exports
 from accord.model._backend import Backend, check_conversation, load_backend
+from accord.model._card import write_model_card
+from accord.model._cli import model_app
+from accord.model._lora import (
+    full_model_dir,
+    is_adapter_dir,
+    load_adapter_model,
+    merge_adapter,
+    merged_copy,
+    read_lineage,
+    weights_sha256,
+    write_lineage,
+)
 from accord.model._openai import OpenAIBackend, option_key
 from accord.model._resolve import resolve_model
 from accord.model._sampling import SamplingConfig
@@ -31,6 +43,7 @@ if TYPE_CHECKING:
     from accord.model._local import LocalBackend
     from accord.model._packing import IGNORE, Batch, PackedCorpus, pack_documents
     from accord.model._pretrain import PretrainConfig, PretrainResult, pretrain
+    from accord.model._score import token_logprobs
     from accord.model._tokenizer import (
         CHAT_TEMPLATE,
         SPECIAL_TOKENS,
@@ -48,6 +61,7 @@ _TORCH_BACKED = {
     "_local": ("LocalBackend",),
     "_packing": ("IGNORE", "Batch", "PackedCorpus", "pack_documents"),
     "_pretrain": ("PretrainConfig", "PretrainResult", "pretrain"),
+    "_score": ("token_logprobs",),
     "_tokenizer": ("CHAT_TEMPLATE", "SPECIAL_TOKENS", "render_chat", "train_tokenizer"),
 }
 __getattr__, __dir__ = lazy_exports(__name__, _TORCH_BACKED, globals())
@@ -74,18 +88,29 @@ __all__ = [
     "check_conversation",
     "count_parameters",
     "decode",
+    "full_model_dir",
     "generate",
     "import_base_model",
+    "is_adapter_dir",
+    "load_adapter_model",
     "load_backend",
     "load_base_model",
     "load_model",
+    "merge_adapter",
+    "merged_copy",
+    "model_app",
     "option_key",
     "pack_documents",
     "pick_device",
     "pretrain",
+    "read_lineage",
     "render_chat",
     "resolve_model",
     "smollm2_gguf_path",
+    "token_logprobs",
     "train_tokenizer",
     "uses_bf16",
+    "weights_sha256",
+    "write_lineage",
+    "write_model_card",
 ]

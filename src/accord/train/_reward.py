@@ -25,11 +25,12 @@ from accord.train._common import (
     Rows,
     StageResult,
     TrainSettings,
-    check_model_dir,
     check_pairs,
     load_rows,
     pair_datasets,
+    peft_config,
     run_stage,
+    trainable_dir,
     trainer_arguments,
 )
 
@@ -71,7 +72,7 @@ def build_reward_trainer(config: RewardStageConfig, model_dir: str | Path,
     from transformers import AutoTokenizer
     from trl import RewardConfig, RewardTrainer
 
-    model_dir = check_model_dir(model_dir)
+    model_dir = trainable_dir(model_dir)
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     rows = [{"chosen_ids": _tokenize_end(tokenizer, _conversation(r, "chosen"),
                                          config.max_length),
@@ -81,8 +82,9 @@ def build_reward_trainer(config: RewardStageConfig, model_dir: str | Path,
     args = RewardConfig(**trainer_arguments(config, Path(out_dir)),
                         max_length=config.max_length,
                         center_rewards_coefficient=config.center_rewards_coefficient)
+    # With lora, PEFT trains the new score head whole (task SEQ_CLS) and the adapter.
     return RewardTrainer(model=str(model_dir), args=args, train_dataset=Dataset.from_list(rows),
-                         processing_class=tokenizer)
+                         processing_class=tokenizer, peft_config=peft_config(config, "SEQ_CLS"))
 
 
 def train_reward_model(config: RewardStageConfig, model_dir: str | Path,
@@ -124,7 +126,7 @@ def load_reward_model(model_dir: str | Path) -> tuple[Any, Any]:
     """A saved reward model and its tokenizer, in eval mode, pad token id set."""
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    model_dir = check_model_dir(model_dir, "reward model")
+    model_dir = trainable_dir(model_dir, "reward model")  # an adapter: its merged copy
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     model = AutoModelForSequenceClassification.from_pretrained(str(model_dir), num_labels=1)
     model.config.pad_token_id = tokenizer.pad_token_id

@@ -3,8 +3,9 @@
 Data: conversational rows ``{"messages": [{"role": ..., "content": ...}, ...]}`` — the
 review export of reviewer-approved completions and the constitutional revisions, in TRL's
 format. The loss covers only what the assistant wrote (its replies and their closing
-``<|im_end|>``): ``assistant_only_loss=True`` asks the chat template for the
-``{% generation %}`` mask, so the model never learns to write the user's turns.
+end-of-turn token), located by rendering with the model's own chat template — any
+template, with or without ``{% generation %}`` markers (``accord.train._masks``) — so the
+model never learns to write the user's or the system's turns.
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from accord.train._common import (
     StageResult,
     TrainSettings,
     check_messages,
-    check_model_dir,
     named_datasets,
+    peft_config,
     run_stage,
+    trainable_dir,
     trainer_arguments,
 )
+from accord.train._masks import tokenize_conversations
 
 
 @dataclass
@@ -42,7 +45,7 @@ class SFTStageConfig(TrainSettings):
     """Tokens per conversation; longer ones are truncated at the end (the small size's
     context is 256)."""
     assistant_only_loss: bool = True
-    """Loss on assistant tokens only (needs the chat template's ``{% generation %}``)."""
+    """Loss on assistant tokens only (found by rendering with the model's chat template)."""
     packing: bool = False
     """Pack conversations into ``max_length`` rows (faster; needs flash attention on GPU
     to keep documents apart, so off by default)."""
@@ -70,7 +73,8 @@ def build_sft_trainer(config: SFTStageConfig, model_dir: str | Path,
 
     Args:
         config: the stage settings.
-        model_dir: a causal LM ``save_pretrained`` folder with its tokenizer.
+        model_dir: a causal LM ``save_pretrained`` folder with its tokenizer, or a LoRA
+            adapter folder (training starts from its merged copy).
         data: one data set or several by name (see :func:`train_sft`).
         out_dir: the stage folder; checkpoints go to ``out_dir/checkpoints``.
     """
@@ -78,14 +82,21 @@ def build_sft_trainer(config: SFTStageConfig, model_dir: str | Path,
     from transformers import AutoTokenizer
     from trl import SFTConfig, SFTTrainer
 
-    model_dir = check_model_dir(model_dir)
+    model_dir = trainable_dir(model_dir)
     sets = _sft_rows(data)
-    rows = [{"messages": r["messages"]} for rs in sets.values() for r in rs]
+    rows = [{"messages": r["messages"], "_where": f"{name}, row {i}"}
+            for name, rs in sets.items() for i, r in enumerate(rs)]
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    # Pre-tokenized with the assistant mask: TRL builds the labels from ``assistant_masks``
+    # and never asks the template for generation markers (assistant_only_loss stays off).
+    tokenized = tokenize_conversations(tokenizer, rows, config.assistant_only_loss)
     args = SFTConfig(**trainer_arguments(config, Path(out_dir)), max_length=config.max_length,
-                     assistant_only_loss=config.assistant_only_loss, packing=config.packing)
-    return SFTTrainer(model=str(model_dir), args=args, train_dataset=Dataset.from_list(rows),
-                      processing_class=tokenizer)
+                     assistant_only_loss=False, packing=config.packing)
+    return SFTTrainer(model=str(model_dir), args=args,
+                      train_dataset=Dataset.from_list(tokenized), processing_class=tokenizer,
+                      peft_config=peft_config(config))
 
 
 def train_sft(config: SFTStageConfig, model_dir: str | Path, data: Mapping[str, Rows] | Rows,
