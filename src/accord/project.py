@@ -52,6 +52,10 @@ class Project:
     config_path: Path | None
     project: ProjectSection
     tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    profile: str | None = None
+    """The ``[profiles.NAME]`` preset merged over the tables (``accord run --profile``)."""
+    profiles: tuple[str, ...] = ()
+    """Every preset the project defines."""
 
     @property
     def spec_dir(self) -> Path:
@@ -91,8 +95,28 @@ def validate_table(path: Path | None, name: str, raw: dict[str, Any],
         raise ProjectError("\n".join(lines)) from None
 
 
-def load_project(root: Path | str) -> Project:
-    """Read ``DIR/accord.toml``; a folder without one uses the defaults."""
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over``'s keys replace ``base``'s; nested tables merge key by key."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_project(root: Path | str, profile: str | None = None) -> Project:
+    """Read ``DIR/accord.toml``; a folder without one uses the defaults.
+
+    Args:
+        root: the project folder.
+        profile: a preset to apply: ``[profiles.NAME.TABLE]`` keys replace those of
+            ``[TABLE]`` (e.g. ``quick`` with fewer steps, ``gpu`` with bigger budgets).
+
+    Raises:
+        ProjectError: no such folder, a bad ``accord.toml``, or an unknown profile.
+    """
     root = Path(root)
     if not root.is_dir():
         raise ProjectError(f"{root}: not a folder; expected a project folder with accord.toml "
@@ -105,12 +129,28 @@ def load_project(root: Path | str) -> Project:
         except tomllib.TOMLDecodeError as exc:
             raise ProjectError(f"{config_path}: {exc}") from None
     tables = {k: v for k, v in data.items() if isinstance(v, dict)}
+    presets = tables.pop("profiles", {})
+    bad = [k for k, v in presets.items() if not isinstance(v, dict)]
+    if bad:
+        raise ProjectError(f"{config_path}: [profiles] {', '.join(bad)}: each profile is a "
+                           "table of tables, e.g. [profiles.quick.sft] max_steps = 5")
+    if profile is not None:
+        if profile not in presets:
+            known = ", ".join(sorted(presets)) or "none (add [profiles.NAME.TABLE])"
+            raise ProjectError(f"{config_path or root}: no profile {profile!r}; profiles: "
+                               f"{known}")
+        for table, keys in presets[profile].items():
+            if not isinstance(keys, dict):
+                raise ProjectError(f"{config_path}: [profiles.{profile}] {table}: expected a "
+                                   f"table of keys for [{table}]")
+            tables[table] = _merge(tables.get(table, {}), keys)
     scalars = [k for k, v in data.items() if not isinstance(v, dict)]
     if scalars:
         raise ProjectError(f"{config_path}: top-level keys {', '.join(scalars)} must sit "
                            "inside a table such as [project]")
     project = validate_table(config_path, "project", tables.pop("project", {}), ProjectSection)
-    return Project(root=root.resolve(), config_path=config_path, project=project, tables=tables)
+    return Project(root=root.resolve(), config_path=config_path, project=project, tables=tables,
+                   profile=profile, profiles=tuple(sorted(presets)))
 
 
 def database_url_of(project: Project) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from accord.audit import SelfGradingError, conversation_key
 from accord.pipeline import evaluate_model, run_project
-from accord.store import Completion, ModelVersion, open_store, training_signal
+from accord.store import Completion, ModelVersion, model_path, open_store, training_signal
 
 DEMO_SPEC = Path(__file__).resolve().parents[2] / "examples" / "demo" / "spec"
 
@@ -143,7 +143,9 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
     report = project / ".accord" / "run" / "report.html"
     outline = Outline()
     outline.feed(report.read_text(encoding="utf-8"))
-    assert outline.h2[:6] == ["Stages", "Behaviour spec", "Demo world", "Pretraining",
+    assert outline.h2[0] == "Summary"  # a team lead's minute comes first (issue 17)
+    stages_at = outline.h2.index("Stages")
+    assert outline.h2[stages_at:stages_at + 6] == ["Stages", "Behaviour spec", "Demo world", "Pretraining",
                               "Behaviour of the base model (world meter)", "Human review"]
     # The review stage: simulated reviewers through HTTP, agreement, clarity, demographics.
     review = first.outputs["review"].figures
@@ -295,10 +297,16 @@ def test_base_model_skips_pretraining(tmp_path: Path, monkeypatch: pytest.Monkey
     figures = result.outputs["pretrain"].figures
     assert figures["base_model"] == str(base.resolve())
     assert "steps" not in figures, "no pretraining happened"
+    # The imported model brings its tokenizer: none is trained.
+    assert result.outputs["tokenizer"].figures["vocab_size"] is None
+    assert "skipped" in result.outputs["tokenizer"].figures
     imported = Path(figures["model_dir"])
     assert (imported / "config.json").is_file()
     with open_store(project) as store, store.session() as session:
-        assert session.scalars(select(ModelVersion)).one().artifact_path == str(imported)
+        row = session.scalars(select(ModelVersion)).one()
+        # Kept relative to the project folder (a copied project serves its own models).
+        assert not Path(row.artifact_path).is_absolute()
+        assert model_path(session, row) == imported.resolve()
         # Trained elsewhere: its training signal is unknown, and a measurement says so.
         signal = training_signal(session, figures["model_version"])
         assert signal["unknown"] == [figures["model_version"]]
@@ -319,6 +327,9 @@ def test_base_model_skips_pretraining(tmp_path: Path, monkeypatch: pytest.Monkey
         from _resources import missing_resource
 
         missing_resource(f"real-text grader heads not built: {exc}")
+    # Outside the demo review defaults to people; simulated reviewers are asked for.
+    (project / "accord.toml").write_text(TINY.replace("[review.run]\n",
+                                                      '[review.run]\nmode = "simulated"\n'))
     reviewed = run_project(project, until="review", base_model=base, log=lambda _: None)
     review = reviewed.outputs["review"].figures
     assert review["simulated"] is True and review["real_text"] is True

@@ -47,5 +47,11 @@ class CustomizeSettings(BaseModel):
     """Sampling temperature when a request does not say."""
     feedback_overlap: int = Field(2, ge=1)
     """Reviewers per item in the feedback review batch."""
+    disclosure_graders: dict[str, str] = Field(
+        default_factory=lambda: {"political_perspective": "one_sided"})
+    """Option -> a registered grader: that option's disclosure is shown only when the
+    grader says the answer takes the stance (``one_sided``: argues one side only), so a
+    balanced answer is never labelled as leaning one way. Options not named here are
+    always disclosed."""
     deployment: Deployment = Field(default_factory=Deployment)
     """The operator's layer: narrow or fix options, with reasons shown to users."""

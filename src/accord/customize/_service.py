@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from accord.customize._config import CustomizeSettings
-from accord.customize._profiles import Effective
+from accord.customize._profiles import CLIENT_SYSTEM_HEADER, Effective
 from accord.customize._repo import new_answer_id, record_answer
 from accord.customize._screens import BoundChecker, Verdict, screens_of_set
 from accord.errors import AccordError
@@ -66,6 +66,9 @@ class ChatRequest:
     source: str = "api"
     api_key_id: int | None = None
     id: str = field(default_factory=new_answer_id)
+    client_system: tuple[str, ...] = ()
+    """The client's own system messages (``client_system_texts``): honoured below the
+    platform's prompt, or refused with a warning (:meth:`ChatService.client_system`)."""
 
 
 @dataclass
@@ -83,6 +86,13 @@ class ChatResult:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
+    outcome: str = "passed"
+    """What happened, in plain words: ``passed``; ``withheld and resampled`` (a sample
+    crossed a bound, a fresh one passed); ``replaced by a safe completion``; ``cut off and
+    ended with a safe completion`` (a stream)."""
+    warnings: list[str] = field(default_factory=list)
+    """What the client should know, e.g. that its system message was not followed."""
+    token_ids: list[int] | None = None  # the shown sample's tokens (None: enforced/stream)
 
 
 def notice_for(bounds: Sequence[str], cut: bool = False) -> str:
@@ -168,18 +178,65 @@ class ChatService:
 
     # ------------------------------------------------------------------ building blocks
 
-    @staticmethod
-    def conversation(req: ChatRequest) -> list[dict[str, str]]:
-        """What the model reads: the compiled profile as the only system message, then the
-        client's user and assistant turns (client system text never becomes a system turn)."""
+    def honours_client_system(self) -> bool:
+        """Whether a client's system message reaches the model: only under a spec with a
+        natural-language template (a real chat model); the demo model reads nothing but
+        its ``Settings:`` line."""
+        return self.spec.bounds.system_prompt is not None
+
+    def client_system(self, req: ChatRequest) -> tuple[str | None, list[str]]:
+        """(the block appended to the system prompt, warnings) for the client's own
+        system messages."""
+        if not req.client_system:
+            return None, []
+        if self.honours_client_system():
+            return (CLIENT_SYSTEM_HEADER + "\n" + "\n\n".join(req.client_system),
+                    ["your system message was followed within the chain of command: the "
+                     "platform's prompt and the hard bounds come first"])
+        return None, ["your system message was not given to the model: this model reads only "
+                      "its profile (send a 'Settings: option=value; ...' line or the "
+                      "'profile' field to customise it)"]
+
+    def conversation(self, req: ChatRequest) -> list[dict[str, str]]:
+        """What the model reads: one system message (the compiled profile, then the
+        client's own system text where honoured: :meth:`client_system`), then the client's
+        user and assistant turns."""
         turns = [{"role": m["role"], "content": m["content"]} for m in req.messages
                  if m["role"] in ("user", "assistant")]
         system = req.effective.system_prompt
+        block, _ = self.client_system(req)
+        if block:
+            system = f"{system}\n\n{block}" if system else block
         return ([{"role": "system", "content": system}] if system else []) + turns
+
+    def disclosures(self, req: ChatRequest, body: str | None) -> list[str]:
+        """The disclosures to show with ``body``. An option named in ``[customize]
+        disclosure_graders`` (the political perspective) is disclosed only when its grader
+        says the answer takes that stance (real-text models; the demo world's models
+        always disclose); ``body=None`` (a stream that has not written it yet) leaves
+        those out."""
+        views = [v for v in req.effective.options if v.disclosure]
+        if not views or req.model in self.world_models:
+            # The demo world's model writes the world's stances on cue; its disclosures
+            # stay unconditional (the heuristic grader is for real text).
+            return list(req.effective.disclosures)
+        out = []
+        for view in views:
+            grader_name = self.settings.disclosure_graders.get(view.id)
+            graded = grader_name is not None
+            if not graded or (body is not None and self._takes_stance(grader_name, req, body)):
+                out.append(view.disclosure)
+        return out
+
+    def _takes_stance(self, grader_name: str, req: ChatRequest, body: str) -> bool:
+        from accord.graders import Exchange, get_grader
+
+        grader = get_grader(grader_name)
+        return bool(grader.label([Exchange(self.conversation(req), body)])[0])
 
     def compose(self, req: ChatRequest, body: str) -> str:
         """The answer as shown: the disclosures the profile requires, then the body."""
-        disclosures = req.effective.disclosures
+        disclosures = self.disclosures(req, body)
         return "\n".join(disclosures) + "\n\n" + body if disclosures else body
 
     def _sample(self, req: ChatRequest, conv: list[dict[str, str]], attempt: int) -> Job:
@@ -254,12 +311,17 @@ class ChatService:
             for i, job, out in zip(todo, again, fresh, strict=True):
                 outs[i] = out
                 tokens[i] += job.completion_tokens
+                jobs[i] = job
             for i, v in zip(todo, self._check_rows([reqs[i] for i in todo],
                                                    [convs[i] for i in todo],
                                                    [o[0] for o in fresh]), strict=True):
                 history[i].append((outs[i][0], v))
-        for r, c, (text, finish), tk, h in zip(reqs, convs, outs, tokens, history, strict=True):
+        for r, c, (text, finish), tk, h, job in zip(reqs, convs, outs, tokens, history, jobs,
+                                                   strict=True):
             results.append(self._result(r, c, text, finish, tk, h, len(h)))
+            row = getattr(job, "row", None)  # /v1 logprobs score exactly what was sampled
+            if not results[-1].enforced and row is not None:
+                results[-1].token_ids = list(row.tokens)
         return results
 
     def _check_rows(self, reqs: Sequence[ChatRequest], convs: Sequence[list[dict[str, str]]],
@@ -287,9 +349,16 @@ class ChatService:
             body = f"{result.notice} {self.safe[first]}"
             result.enforced, result.finish_reason = True, "content_filter"
             outcome = "safe_completion"
+            result.outcome = (f"replaced by a safe completion: all {attempts} samples crossed "
+                              f"{', '.join(crossed)}")
         else:
             body = text.strip()
             outcome = "resampled"
+            if crossed:
+                result.outcome = (f"withheld and resampled: {attempts - 1} of {attempts} "
+                                  f"samples crossed {', '.join(crossed)}; the answer shown "
+                                  "passed every screen")
+        result.warnings = self.client_system(req)[1]
         result.text = self.compose(req, body)
         if crossed:
             result.events.append(self._event(history, attempts, outcome, result.text))
@@ -317,7 +386,7 @@ class ChatService:
         ChatResult)``. Sentences are held back until screened; see the module docstring."""
         conv = self.conversation(req)
         runner = self.runner(req.model)
-        disclosures = req.effective.disclosures
+        disclosures = self.disclosures(req, None)  # graded ones follow the answer
         if disclosures:
             yield "delta", "\n".join(disclosures) + "\n\n"
         shown, history, tokens = "", [], 0
@@ -335,8 +404,14 @@ class ChatService:
                             completion_tokens=tokens,
                             crossed=list(dict.fromkeys(b for _, v in history for b in v.crossed)))
         last = history[-1][1]
+        result.warnings = self.client_system(req)[1]
         if last.ok:
             body, outcome = shown, "resampled"
+            if result.crossed:
+                result.outcome = (f"withheld and resampled: {len(history) - 1} of "
+                                  f"{len(history)} samples crossed "
+                                  f"{', '.join(result.crossed)}; the answer shown passed "
+                                  "every screen")
         else:
             cut = bool(shown.strip())
             result.notice = notice_for(last.crossed, cut=cut)
@@ -345,7 +420,16 @@ class ChatService:
             body = (shown + "\n\n" + tail) if cut else tail
             result.enforced, result.finish_reason = True, "content_filter"
             outcome = "cut_off" if cut else "safe_completion"
-        result.text = self.compose(req, body)
+            result.outcome = ((f"cut off and ended with a safe completion: crossed "
+                               f"{', '.join(last.crossed)}") if cut else
+                              f"replaced by a safe completion: all {len(history)} samples "
+                              f"crossed {', '.join(result.crossed)}")
+        late = [d for d in self.disclosures(req, body) if d not in disclosures]
+        if late:  # a stance the grader found in the finished answer is disclosed after it
+            tail = "\n\n" + "\n".join(late)
+            yield "delta", tail
+            body += tail
+        result.text = ("\n".join(disclosures) + "\n\n" + body) if disclosures else body
         if result.crossed:
             result.events.append(self._event(history, len(history), outcome, result.text))
         self.record(req, result)

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from accord.pipeline._cli import eval_command, run_command
+from accord.pipeline._cli import eval_command, init_command, run_command
+from accord.pipeline._data import DataError, DataSection, ProjectData, load_data, read_data_file
 from accord.pipeline._evaluate import EvalRun, evaluate_model, evaluate_suites
-from accord.pipeline._report import write_run_folder
+from accord.pipeline._init import init_project
+from accord.pipeline._overlap import prompt_overlap
+from accord.pipeline._report import report_command, rerender_report, write_run_folder
 from accord.pipeline._runner import (
     PipelineError,
     RunResult,
@@ -29,8 +32,11 @@ from accord.project import load_project
 
 __all__ = [
     "STAGES",
+    "DataError",
+    "DataSection",
     "EvalRun",
     "PipelineError",
+    "ProjectData",
     "RunResult",
     "Stage",
     "StageContext",
@@ -38,7 +44,14 @@ __all__ = [
     "eval_command",
     "evaluate_model",
     "evaluate_suites",
+    "init_command",
+    "init_project",
+    "load_data",
     "project_database_url",
+    "prompt_overlap",
+    "read_data_file",
+    "report_command",
+    "rerender_report",
     "run_command",
     "run_pipeline",
     "run_project",
@@ -49,16 +62,19 @@ __all__ = [
 def run_project(directory: Path | str, *, start: str | None = None, until: str | None = None,
                 force: Sequence[str] = (), log: Callable[[str], None] = print,
                 stages: Sequence[Stage] | None = None,
-                base_model: Path | str | None = None) -> RunResult:
+                base_model: Path | str | None = None,
+                profile: str | None = None) -> RunResult:
     """Load the project folder, open its store and run the pipeline (see :func:`run_pipeline`).
 
     Args:
         base_model: start from this local model (an HF folder or a ``.gguf`` file) instead
             of pretraining; the same as ``[pretrain] base_model``, which it overrides.
+        profile: a preset of the project (``[profiles.NAME]``, e.g. ``quick``) merged over
+            its tables.
     """
     from accord.store import open_store
 
-    project = load_project(directory)
+    project = load_project(directory, profile=profile)
     if base_model is not None:
         path = Path(base_model).resolve()
         if not path.exists():

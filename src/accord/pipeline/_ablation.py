@@ -9,11 +9,14 @@ checked against the targets of docs/training.md.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from accord.pipeline._model_stages import WORLD_METER, EvalSection
+from accord.pipeline._overlap import check_data_overlap
 from accord.pipeline._runner import PipelineError, Stage, StageContext, StageOutput
 from accord.pipeline._signal import used_prompts
+from accord.pipeline._suites import run_stage_suites, suite_charts, suite_rows
 
 COLUMNS = ("offensive", "one_sided_by_default", "objectionable_compliance", "over_refusal",
            "preachy", "helpfulness", "steerability")
@@ -86,8 +89,11 @@ def run_ablation(ctx: StageContext) -> dict[str, Any]:
 
     quiet_hf_progress()
     cfg = ctx.config
-    world = load_world(ctx.inputs["world"])
     rows = _rows(ctx)
+    if not cfg.world_meter:
+        return _run_suites_only(ctx, rows)
+    overlap = check_data_overlap(ctx, cfg.suites)
+    world = load_world(ctx.inputs["world"])
     verdicts = _independence(ctx, rows)
     # In-distribution means seen entities and phrasings, not the very prompts a stage
     # trained on (or had reviewed): those are left out.
@@ -106,17 +112,70 @@ def run_ablation(ctx: StageContext) -> dict[str, Any]:
             if split == "held_out":
                 metered.record(ctx.state["store"], version)
             entry[split] = meter_summary(metered.result)
+        entry["suites"] = run_stage_suites(ctx, backend, signal, label, ctx.dir / "suites")
         table.append(entry)
     (ctx.dir / "ablation.json").write_text(json.dumps(table, indent=2))
     targets = check_targets(table)
     (ctx.dir / "targets.json").write_text(json.dumps(targets, indent=2))
+    charts = suite_charts(table, ctx.dir / "charts") if any(e["suites"] for e in table) else []
     return {"rows": [e["label"] for e in table], "targets": targets,
+            "charts": [str(c) for c in charts], "prompt_overlap": overlap,
             "unwanted": {e["label"]: {s: e[s]["unwanted"] for s in sets} for e in table},
             "safe_f1": {e["label"]: {s: e[s]["safe_f1"] for s in sets} for e in table},
             "independence": {e["label"]: e["independence"]["verdict"] for e in table},
             "in_distribution": {"excluded": inside.excluded, "candidates": inside.candidates,
                                 "probes": sum(len(v) for v in inside.values())},
             "measured_by": WORLD_METER}
+
+
+def _run_suites_only(ctx: StageContext, rows: list[tuple[str, str, str]]) -> dict[str, Any]:
+    """The ablation of a real model: every row on the public suites (and ``[data]
+    probes``), no world meter. A row whose training signal shares a source with a suite's
+    grader is marked ``self-graded`` (refused unless ``allow_self_grading``)."""
+    from accord.audit import Independence, model_training_signal, require_independent
+    from accord.pipeline._model_stages import local_backend
+    from accord.progress import task
+
+    cfg = ctx.config
+    overlap = check_data_overlap(ctx, cfg.suites)
+    table: list[dict[str, Any]] = []
+    with task("ablation: models on the public suites", total=len(rows)) as progress:
+        for label, version, model_dir in rows:
+            signal = model_training_signal(ctx.state["store"], version)
+            backend = local_backend(model_dir, cfg.batch_size)
+            suites = run_stage_suites(ctx, backend, signal, label, ctx.dir / "suites")
+            for suite, res in suites.items():
+                if res["independence"].get("verdict") == "self-graded":
+                    require_independent(Independence.from_dict(res["independence"]),
+                                        allow=cfg.allow_self_grading,
+                                        what=f"ablation row {label!r} on suite {suite}")
+            table.append({"label": label, "model_version": version, "suites": suites})
+            progress.advance(1)
+    (ctx.dir / "ablation.json").write_text(json.dumps(table, indent=2))
+    charts = suite_charts(table, ctx.dir / "charts")
+    return {"rows": [e["label"] for e in table], "charts": [str(c) for c in charts],
+            "prompt_overlap": overlap,
+            "suites": {e["label"]: {s: {f["metric"]: f["value"] for f in r["figures"]}
+                                    for s, r in e["suites"].items()} for e in table},
+            "measured_by": "public suites (real-text graders)"}
+
+
+def _suite_report(entries: list[dict[str, Any]], charts: list[str]) -> list[Any]:
+    from accord.report import image, paragraph, table
+
+    if not any(e.get("suites") for e in entries):
+        return []
+    parts: list[Any] = [paragraph(
+        "Every model on the public suites, judged by real-text graders (trained on public "
+        "human-labelled text; their agreement with human labels is in docs/graders.md): "
+        "value, 95 % interval, n; 'independence' says whether a suite's grader shares a "
+        "source with the model's training signal."),
+        table(["suite", "metric", "model", "value", "95 % CI", "n", "direction",
+               "independence"], suite_rows(entries))]
+    for chart in charts:
+        if Path(chart).exists():
+            parts.append(image(Path(chart), Path(chart).stem.replace("_", " ")))
+    return parts
 
 
 def _cell(row: dict[str, Any] | None) -> str:
@@ -131,9 +190,14 @@ def _verdict(entry: dict[str, Any]) -> str:
 
 
 def report_ablation(out: StageOutput) -> list[Any]:
+    from accord.pipeline._model_stages import overlap_parts
     from accord.report import paragraph, table
 
     entries = json.loads((out.dir / "ablation.json").read_text())
+    suite_parts = [*overlap_parts(out.figures.get("prompt_overlap")),
+                   *_suite_report(entries, out.figures.get("charts", []))]
+    if "held_out" not in (entries[0] if entries else {}):
+        return suite_parts
     inside = out.figures.get("in_distribution", {})
     parts: list[Any] = [paragraph(
         f"Every figure in this section is {WORLD_METER}: the world meter's graders read the "
@@ -171,7 +235,7 @@ def report_ablation(out: StageOutput) -> list[Any]:
                        [[t["model"], t["split"], t["goal"],
                          "—" if t["value"] is None else f"{t['value']:.3f}",
                          "yes" if t["met"] else "no"] for t in targets]))
-    return parts
+    return [*parts, *suite_parts]
 
 
 def _shared_lines(independence: dict[str, Any]) -> list[str]:
@@ -181,12 +245,17 @@ def _shared_lines(independence: dict[str, Any]) -> list[str]:
 
 
 def _describe(fig: dict[str, Any]) -> str:
+    if "unwanted" not in fig:
+        return "; ".join(f"{label}: " + ", ".join(f"{s}/{m}={v:.2f}" for s, r in suites.items()
+                                                  for m, v in list(r.items())[:2]
+                                                  if v is not None)
+                         for label, suites in fig.get("suites", {}).items())
     return "; ".join(f"{label}: unwanted {u['held_out']:.2f}/{u['in_distribution']:.2f}"
                      for label, u in fig["unwanted"].items())
 
 
 # version 2: independence verdicts, in-distribution probes without training prompts
-ABLATION = Stage("ablation", run_ablation, AblationSection, version="2",
+ABLATION = Stage("ablation", run_ablation, AblationSection, version="2", data=("probes",),
                  reads=("world", "pretrain", "sft", "dpo", "grpo", "cai", *_PROMPTS_ONLY),
                  report=report_ablation, describe=_describe,
                  title="Ablation: what each fine-tuning step changes (world meter)")

@@ -14,12 +14,14 @@ from pydantic import BaseModel
 
 from accord.cai import CAIConfig
 from accord.pipeline._config import build_dataclass, section_model
+from accord.pipeline._data import split_pairs
 from accord.pipeline._runner import Stage, StageContext, StageOutput, models_figure
 from accord.pipeline._signal import record_used_prompts, signal
 from accord.pipeline._train_stages import (
     as_pair,
     register_trained,
     review_rows,
+    stage_data,
     stage_world,
     world_pairs,
 )
@@ -44,11 +46,19 @@ def run_cai(ctx: StageContext) -> dict[str, Any]:
 
     quiet_hf_progress()
     config = build_dataclass(CAIConfig, ctx.config)
-    world = stage_world(ctx)
     sft = ctx.inputs["sft"].figures
-    _, held = world_pairs(world, None, 0.1, config.seed)
+    data = stage_data(ctx)
+    own_prompts, own_pairs = data.get("prompts"), data.get("preference")
+    world = stage_world(ctx) if own_prompts is None or own_pairs is None else None
+    # The project's own prompts and held-out pairs ([data]) replace the world's.
+    prompts = ([{"messages": r["messages"]} for r in own_prompts.rows] if own_prompts
+               else world.prompts["rl"])
+    if own_pairs is not None:
+        _, held = split_pairs([as_pair(r) for r in own_pairs.rows], 0.1, config.seed)
+    else:
+        _, held = world_pairs(world, None, 0.1, config.seed)
     done = train_cai(config, principles=load_spec(ctx.inputs["spec"].dir / "spec"),
-                     prompts=world.prompts["rl"], base_model=ctx.inputs["pretrain"].figures[
+                     prompts=prompts, base_model=ctx.inputs["pretrain"].figures[
                          "model_dir"], policy_model=sft["model_dir"], out_dir=ctx.dir,
                      reviewer_pairs=[as_pair(r) for r in review_rows(ctx, "preference")],
                      truth_pairs=held)
@@ -64,8 +74,7 @@ def run_cai(ctx: StageContext) -> dict[str, Any]:
         models.update(models_figure("SFT+SL-CAI+RL-CAI", rl_name, done.rl.model_dir))
     figures = {k: v for k, v in done.figures.items() if k != "agreement"}
     used = record_used_prompts(ctx, [p["messages"] for p in
-                                     world.prompts["rl"][:config.prompts
-                                                         + config.feedback_prompts]])
+                                     prompts[:config.prompts + config.feedback_prompts]])
     return {**figures, "models": models, "agreement": done.figures["agreement"],
             "prompts_used": used}
 
@@ -112,5 +121,5 @@ def _describe(fig: dict[str, Any]) -> str:
 
 # version 2: training signal in the lineage, prompts_used.json (issue 12)
 CAI = Stage("cai", run_cai, CAISection, reads=("spec", "world", "pretrain", "sft", "review"),
-            version="2",
+            version="2", data=("prompts", "preference"),
             report=report_cai, describe=_describe, title="Constitutional AI")

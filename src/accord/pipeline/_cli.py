@@ -21,12 +21,15 @@ def run_command(
                                                     "local model (a Hugging Face folder or a "
                                                     ".gguf file) instead of pretraining.")
                           ] = None,
+    profile: Annotated[str | None, typer.Option("--profile", metavar="NAME", help="Apply the "
+                                                "project's preset [profiles.NAME] (e.g. quick, "
+                                                "gpu) over its tables.")] = None,
 ) -> None:
     """The main job: run the pipeline's stages in order, cached and resumable."""
     from accord.pipeline import run_project
 
     run_project(directory, start=start, until=until, force=force or [], log=typer.echo,
-                base_model=base_model)
+                base_model=base_model, profile=profile)
 
 
 def eval_command(
@@ -89,3 +92,22 @@ def eval_command(
                           seed=seed, samples=samples, log=log)
     typer.echo(json.dumps(run.to_dict(), indent=2, ensure_ascii=False) if as_json
                else run.render_text())
+
+
+def init_command(
+    directory: Annotated[Path, typer.Argument(help="The new project folder.")],
+    base_model: Annotated[str | None, typer.Option(
+        "--base-model", metavar="PATH", help="The model to start from: a save_pretrained "
+        "folder, a .gguf file, or smollm2 (the default: SmolLM2-135M-Instruct, offline).")
+    ] = None,
+    name: Annotated[str | None, typer.Option(help="The project's name (default: the "
+                                             "folder's).")] = None,
+) -> None:
+    """Write a ready-to-run project: accord.toml (commented), a starter spec and example
+    data files in TRL's formats; review waits for people unless you choose simulated."""
+    from accord.pipeline import init_project
+
+    root = init_project(directory, base_model=base_model, name=name)
+    typer.echo(f"wrote {root}/accord.toml, {root}/spec/ and {root}/data/ "
+               "(replace the example data with yours)")
+    typer.echo(f"next: accord spec check {root}/spec && accord run {root} --profile quick")

@@ -58,7 +58,13 @@ def evaluate_model(project_dir: Path | str, model_ref: str, *, samples: int = 1,
     from accord.audit import evaluate
     from accord.pipeline import project_database_url
     from accord.pipeline._model_stages import EvalSection, local_backend
-    from accord.store import NotFoundError, get_model_version, open_store, register_model_version
+    from accord.store import (
+        NotFoundError,
+        get_model_version,
+        model_path,
+        open_store,
+        register_model_version,
+    )
 
     project = load_project(project_dir)
     cfg = project.section("eval", EvalSection).model_copy(update={"samples": samples,
@@ -67,7 +73,9 @@ def evaluate_model(project_dir: Path | str, model_ref: str, *, samples: int = 1,
     try:
         path = Path(model_ref)
         with store.session() as session:
-            if (path / "config.json").is_file():
+            from accord.model import is_adapter_dir
+
+            if (path / "config.json").is_file() or is_adapter_dir(path):  # LoRA: base + adapter
                 digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:8]
                 name = f"external-{path.resolve().name}-{digest}"
                 register_model_version(session, name=name, stage="external",
@@ -78,7 +86,7 @@ def evaluate_model(project_dir: Path | str, model_ref: str, *, samples: int = 1,
                 except NotFoundError as exc:
                     raise AccordError(f"{model_ref!r} is neither a saved model folder nor a "
                                       f"model version in this project's store: {exc}") from None
-                name, path = mv.name, Path(mv.artifact_path)
+                name, path = mv.name, model_path(session, mv)
         backend = local_backend(path, cfg.batch_size)
         world = _project_world(project, log)
         metered = evaluate(backend, world, cfg.sampling(), samples=samples)
@@ -128,7 +136,9 @@ class EvalRun:
 
 def _is_local_model(ref: str) -> bool:
     path = Path(ref)
-    return ref == "smollm2" or (path / "config.json").is_file() or \
+    from accord.model import is_adapter_dir
+
+    return ref == "smollm2" or (path / "config.json").is_file() or is_adapter_dir(path) or \
         (path.is_file() and path.suffix == ".gguf")
 
 
@@ -281,7 +291,7 @@ def _say_independence(project: Project, version: str | None,
 def _stored_model(project: Project, model_ref: str) -> tuple[str, Path]:
     """A stored model version's name and folder."""
     from accord.pipeline import project_database_url
-    from accord.store import NotFoundError, get_model_version, open_store
+    from accord.store import NotFoundError, get_model_version, model_path, open_store
 
     store = open_store(url=project_database_url(project))
     try:
@@ -292,7 +302,7 @@ def _stored_model(project: Project, model_ref: str) -> tuple[str, Path]:
                 raise AccordError(f"{model_ref!r} is neither a saved model folder nor a model "
                                   f"version in this project's store: {exc}; give a model "
                                   "folder, a .gguf file, `smollm2`, or --endpoint URL") from None
-            return mv.name, Path(mv.artifact_path)
+            return mv.name, model_path(session, mv)
     finally:
         store.close()
 

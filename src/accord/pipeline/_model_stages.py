@@ -14,7 +14,10 @@ from pydantic import BaseModel, ConfigDict
 
 from accord.errors import AccordError
 from accord.pipeline._config import build_dataclass, section_model
+from accord.pipeline._overlap import check_data_overlap
 from accord.pipeline._runner import Stage, StageContext, StageOutput, models_figure
+from accord.pipeline._suites import SuiteKeys, run_stage_suites
+from accord.project import Project
 from accord.world import World, WorldConfig
 
 
@@ -117,9 +120,18 @@ def _pretrain_texts(world: World) -> list[str]:
     return texts
 
 
+def _imports_base_model(project: Project) -> str | None:
+    """Stage key part of the tokenizer: a project that imports a base model (``[pretrain]
+    base_model``) uses that model's tokenizer, so none is trained (``None`` otherwise, which
+    keeps the demo's cached key)."""
+    return "base model: no tokenizer" if project.table("pretrain").get("base_model") else None
+
+
 def run_tokenizer(ctx: StageContext) -> dict[str, Any]:
     from accord.model import train_tokenizer
 
+    if _imports_base_model(ctx.project):
+        return {"vocab_size": None, "skipped": "the imported base model brings its tokenizer"}
     world = load_world(ctx.inputs["world"])
     tokenizer = train_tokenizer(_pretrain_texts(world), ctx.config.vocab_size,
                                 ctx.dir / "tokenizer")
@@ -172,6 +184,11 @@ def run_pretrain(ctx: StageContext) -> dict[str, Any]:
         source = Path(cfg.base_model)
         if not source.is_absolute():
             source = project.root / source
+        if not source.exists():
+            # A name the model layer knows (``smollm2``: the offline SmolLM2 GGUF package).
+            from accord.model import resolve_model
+
+            source = resolve_model(cfg.base_model, what="[pretrain] base_model")
         model_dir = import_base_model(source, ctx.dir / "model")
         model, _ = load_model(model_dir)
         figures = {"base_model": str(source), "parameters": count_parameters(model),
@@ -194,7 +211,8 @@ def run_pretrain(ctx: StageContext) -> dict[str, Any]:
     with ctx.state["store"].session() as session:
         register_model_version(
             session, name=name, stage="pretrain", artifact_path=str(model_dir),
-            spec_version=spec_id, config={**cfg.model_dump(mode="json"), SIGNAL_KEY: lineage},
+            spec_version=spec_id, root=project.root,
+            config={**cfg.model_dump(mode="json"), SIGNAL_KEY: lineage},
             datasets={"world": ctx.inputs["world"].figures["hash"]},
             metrics={k: v for k, v in figures.items() if isinstance(v, int | float)})
     figures["model_version"] = name
@@ -225,8 +243,9 @@ WORLD_METER = "measured by the demo world's own inventories"
 """How every figure of the world meter is marked in the report (docs/meter.md)."""
 
 
-class EvalSection(BaseModel):
-    """``[eval]``: how the behaviour meter samples the base model on the held-out probes."""
+class EvalSection(SuiteKeys):
+    """``[eval]``: how the behaviour meter samples the base model on the held-out probes,
+    and which public suites it runs (:class:`accord.pipeline._suites.SuiteKeys`)."""
 
     model_config = ConfigDict(extra="forbid")
     temperature: float = 0.9
@@ -284,8 +303,17 @@ def run_eval(ctx: StageContext) -> dict[str, Any]:
     cfg = ctx.config
     pre = ctx.inputs["pretrain"]
     backend = local_backend(pre.figures["model_dir"], cfg.batch_size)
-    world = load_world(ctx.inputs["world"])
     signal = model_training_signal(ctx.state["store"], pre.figures["model_version"])
+    # The public suites (and the project's probes) on real text, when configured; first,
+    # no [data] prompt the project trains on may be one the suites ask.
+    overlap = check_data_overlap(ctx, cfg.suites)
+    suites = run_stage_suites(ctx, backend, signal, "base", ctx.dir / "suites")
+    (ctx.dir / "suites.json").write_text(json.dumps(suites, indent=2))
+    if not cfg.world_meter:
+        return {"model_version": pre.figures["model_version"], "suites": suites,
+                "prompt_overlap": overlap, "rates": {},
+                "measured_by": "public suites (real-text graders)"}
+    world = load_world(ctx.inputs["world"])
     held_out = evaluate(backend, world, cfg.sampling(), samples=cfg.samples,
                         probes=probe_subset(world, cfg.max_per_set), training_signal=signal)
     result = held_out.result
@@ -308,7 +336,7 @@ def run_eval(ctx: StageContext) -> dict[str, Any]:
     (ctx.dir / "grader_agreement.txt").write_text(agreement.render_text() + "\n")
     n = held_out.record(ctx.state["store"], pre.figures["model_version"])
     return {"model_version": pre.figures["model_version"], "completions": n,
-            "rates": {r.metric: r.rate for r in result.rows},
+            "suites": suites, "rates": {r.metric: r.rate for r in result.rows},
             "in_distribution_rates": in_dist_rates,
             "independence": result.info["independence"]["verdict"],
             "measured_by": WORLD_METER}
@@ -320,8 +348,11 @@ def _report_eval(out: StageOutput) -> list[Any]:
     from accord.audit import MeterResult
     from accord.report import paragraph
 
+    parts = _suite_parts(out)
+    if not (out.dir / "meter.json").exists():
+        return parts
     result = MeterResult.from_dict(json.loads((out.dir / "meter.json").read_text()))
-    return [paragraph(f"Behaviour meter for {out.figures['model_version']} on the held-out "
+    return [*parts, paragraph(f"Behaviour meter for {out.figures['model_version']} on the held-out "
                       f"probes (95 % Wilson intervals), {WORLD_METER}: its graders read the "
                       "world's phrase tables, so these figures say whether the model writes "
                       "the world's phrases, not how it behaves on real text."),
@@ -332,6 +363,35 @@ def _report_eval(out: StageOutput) -> list[Any]:
                       "the same tables, so agreement is high by construction and says nothing "
                       "about real text):"),
             Markup((out.dir / "grader_agreement.html").read_text())]
+
+
+def overlap_parts(overlap: dict[str, Any] | None) -> list[Any]:
+    """The report's statement that training and suite prompts do not overlap."""
+    from accord.report import paragraph
+
+    if not overlap or not overlap.get("suites"):
+        return []
+    return [paragraph(f"Overlap check: {overlap['training_prompts']} training and review "
+                      "prompts of [data] against the prompts of "
+                      f"{', '.join(overlap['suites'])}: "
+                      + ", ".join(f"{s} {n}" for s, n in overlap["overlap"].items())
+                      + " in common (the run refuses any overlap).")]
+
+
+def _suite_parts(out: StageOutput) -> list[Any]:
+    from accord.pipeline._suites import suite_rows
+    from accord.report import paragraph, table
+
+    suites = out.figures.get("suites") or {}
+    if not suites:
+        return []
+    entry = {"label": out.figures["model_version"], "suites": suites}
+    return [*overlap_parts(out.figures.get("prompt_overlap")),
+            paragraph("Public suites on the base model, judged by real-text graders (trained "
+                      "on public human-labelled text, their agreement with human labels in "
+                      "docs/graders.md): value, 95 % interval, n."),
+            table(["suite", "metric", "model", "value", "95 % CI", "n", "direction",
+                   "independence"], suite_rows([entry]))]
 
 
 def _fidelity_parts(out: StageOutput) -> list[Any]:
@@ -354,18 +414,24 @@ def _fidelity_parts(out: StageOutput) -> list[Any]:
 
 
 def _describe_eval(fig: dict[str, Any]) -> str:
-    return ", ".join(f"{k}={v:.2f}" for k, v in fig["rates"].items() if v is not None)
+    bits = [f"{k}={v:.2f}" for k, v in fig["rates"].items() if v is not None]
+    for suite, res in (fig.get("suites") or {}).items():
+        bits += [f"{suite}:{f['metric']}={f['value']:.2f}" for f in res["figures"][:2]
+                 if f["value"] is not None]
+    return ", ".join(bits)
 
 
 WORLD = Stage("world", run_world, WorldSection, version="1",
               describe=lambda f: f"{f['documents']} documents, ~{f['approx_tokens']} tokens",
               report=_report_world, title="Demo world")
 TOKENIZER = Stage("tokenizer", run_tokenizer, TokenizerSection, reads=("world",),
-                  describe=lambda f: f"vocab {f['vocab_size']}", title="Tokenizer")
+                  fingerprint=_imports_base_model,
+                  describe=lambda f: f.get("skipped") or f"vocab {f['vocab_size']}",
+                  title="Tokenizer")
 # version 2: the training signal (an imported model's origin) in the lineage (issue 12)
 PRETRAIN = Stage("pretrain", run_pretrain, PretrainSection, version="2",
                  reads=("spec", "world", "tokenizer"), report=_report_pretrain,
                  describe=lambda f: f"{f['model_version']}", title="Pretraining")
 EVAL = Stage("eval", run_eval, EvalSection, reads=("world", "pretrain"), report=_report_eval,
-             describe=_describe_eval, version="2",
+             describe=_describe_eval, version="2", data=("probes",),
              title="Behaviour of the base model (world meter)")

@@ -71,13 +71,16 @@ def _batches(ctx: StageContext, n_prompts: int) -> tuple[int, int | None]:
         spec_row = get_spec_version(session, ctx.inputs["spec"].figures["hash"])
         gold = gold_from_spec_examples(session, spec_row) if run.gold else []
         rating = create_batch(
-            session, name=f"run {ctx.dir.name}: ratings", kind="rating", model_version=name,
+            # Names people read on the dashboard: what to do, to which model, under which spec.
+            session, name=f"Rate {name}'s answers (spec {spec_row.version})", kind="rating",
+            model_version=name,
             spec_version=spec_row, prompts=min(run.rating_prompts, n_prompts),
             completions_per_prompt=1, overlap=run.overlap, seed=run.seed, gold=gold).id
         comparison = None
         if run.comparison_prompts:
             comparison = create_batch(
-                session, name=f"run {ctx.dir.name}: comparisons", kind="comparison",
+                session, name=f"Rank {name}'s answers (spec {spec_row.version})",
+                kind="comparison",
                 model_version=name, spec_version=spec_row,
                 prompts=min(run.comparison_prompts, n_prompts),
                 completions_per_prompt=run.completions_per_prompt,
@@ -108,6 +111,15 @@ def real_text(ctx: StageContext) -> bool:
     """Whether the reviewed model is not the demo world's (an imported base model): its
     answers are real text, which simulated reviewers read with the real-text graders."""
     return bool(ctx.inputs["pretrain"].figures.get("base_model"))
+
+
+def review_mode(ctx: StageContext) -> str:
+    """Who reviews: ``[review.run] mode`` when the project sets it; otherwise simulated
+    reviewers for the demo world's model and people for any other (a real model's answers
+    deserve real reviewers; simulated ones must be asked for, and are marked simulated)."""
+    if "mode" in (ctx.project.table("review").get("run") or {}):
+        return ctx.config.run.mode
+    return "human" if real_text(ctx) else "simulated"
 
 
 def _simulate(ctx: StageContext, batch_ids: list[int]) -> dict[str, Any]:
@@ -181,16 +193,26 @@ def _wait_for_people(ctx: StageContext, batch_ids: list[int]) -> dict[str, Any]:
 
 
 def run_review(ctx: StageContext) -> dict[str, Any]:
+    from accord.pipeline._data import project_data
     from accord.pipeline._model_stages import load_world
     from accord.pipeline._review_outputs import write_outputs
 
     run = ctx.config.run
-    world = load_world(ctx.inputs["world"])
     n_prompts = max(run.rating_prompts, run.comparison_prompts)
-    prompts = world.prompts["review"][:n_prompts]
-    if len(prompts) < n_prompts:
-        raise AccordError(f"[review.run] asks for {n_prompts} prompts but the world has "
-                          f"{len(prompts)} review prompts ([world] n_review)")
+    own = project_data(ctx.state, ctx.project).get("review_prompts")
+    if own is not None:
+        # The project's own prompts ([data] review_prompts, else prompts).
+        prompts = [{"messages": r["messages"]} for r in own.rows[:n_prompts]]
+        if len(prompts) < n_prompts:
+            raise AccordError(f"[review.run] asks for {n_prompts} prompts but {own.path} has "
+                              f"{len(prompts)}; lower rating_prompts / comparison_prompts "
+                              "or add prompts")
+    else:
+        world = load_world(ctx.inputs["world"])
+        prompts = world.prompts["review"][:n_prompts]
+        if len(prompts) < n_prompts:
+            raise AccordError(f"[review.run] asks for {n_prompts} prompts but the world has "
+                              f"{len(prompts)} review prompts ([world] n_review)")
     sampled = _sample(ctx, prompts)
     used = record_used_prompts(ctx, [p["messages"] for p in prompts])
     # The store keeps one row per distinct conversation: repeated prompts are one prompt.
@@ -204,7 +226,7 @@ def run_review(ctx: StageContext) -> dict[str, Any]:
         rating, comparison = _batches(ctx, distinct)
         state_file.write_text(json.dumps([rating, comparison]))
     batch_ids = [b for b in (rating, comparison) if b is not None]
-    how = (_simulate(ctx, batch_ids) if run.mode == "simulated"
+    how = (_simulate(ctx, batch_ids) if review_mode(ctx) == "simulated"
            else _wait_for_people(ctx, batch_ids))
     figures = write_outputs(ctx, rating, comparison)
     return {**figures, **how, "sampled_completions": sampled, "prompts_used": used,
@@ -227,5 +249,5 @@ def _report(out: StageOutput) -> list[Any]:
 # version 2: reviewers without the held-out tables, real-text reviewers, their graders and
 # prompts_used.json recorded (issue 12)
 REVIEW = Stage("review", run_review, _settings_model(), reads=("spec", "world", "pretrain"),
-               version="2",
+               version="2", data=("review_prompts",),
                report=_report, describe=_describe, title="Human review")

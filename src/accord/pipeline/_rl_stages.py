@@ -17,8 +17,10 @@ from accord.pipeline._train_stages import (
     preference_data,
     register_trained,
     response_type,
+    stage_data,
     stage_world,
     training_threads,
+    uses_data,
 )
 
 # ------------------------------------------------------------------------------- dpo
@@ -43,7 +45,8 @@ def run_dpo(ctx: StageContext) -> dict[str, Any]:
     result = train_dpo(build_dataclass(DPOStageConfig, cfg, num_threads=training_threads()),
                        sft["model_dir"], data, ctx.dir / "train")
     name = register_trained(ctx, "dpo", result.model_dir, sft["model_version"], result,
-                            training_signal=signal(review_signal(ctx) if reviews else ()))
+                            training_signal=signal(review_signal(ctx) if reviews else ()),
+                            data_files=uses_data(ctx, "preference"))
     figures = {"model_version": name, "model_dir": result.model_dir,
                "rows": {k: len(v) for k, v in data.items()}, "prompts_used": used,
                **loss_figures(result)}
@@ -73,6 +76,15 @@ def grpo_prompts(world: Any, n: int) -> list[dict]:
             for p in world.prompts["rl"][:n]]
 
 
+def stage_prompts(ctx: StageContext, n: int) -> list[dict]:
+    """GRPO rows: the project's ``[data] prompts`` when given, else the world's RL prompts."""
+    own = stage_data(ctx).get("prompts")
+    if own is not None:
+        return [{"prompt": r["messages"], "response_type": r["response_type"]}
+                for r in own.rows[:n]]
+    return grpo_prompts(stage_world(ctx), n)
+
+
 GRPO_LABELS = {"rm": "SFT+GRPO (RM only)", "rm+rbr": "SFT+GRPO (RM+RBR)"}
 """The ablation's row label of each GRPO variant."""
 
@@ -91,7 +103,7 @@ def run_grpo(ctx: StageContext) -> dict[str, Any]:
     unknown = sorted(set(cfg.variants) - {"rm", "rm+rbr"})
     if unknown or not cfg.variants:
         raise AccordError(f"[grpo] variants = {cfg.variants}: allowed are 'rm' and 'rm+rbr'")
-    rows = grpo_prompts(stage_world(ctx), cfg.prompts)
+    rows = stage_prompts(ctx, cfg.prompts)
     sft = ctx.inputs["sft"].figures
     rm_dir = ctx.inputs["reward"].figures["model_dir"]
     # The reward model's own signal (reviewers' comparisons) is inherited through it.
@@ -116,7 +128,8 @@ def run_grpo(ctx: StageContext) -> dict[str, Any]:
                             ctx.dir / variant.replace("+", "_"))
         suffix = "-rm" if variant == "rm" else "-rbr"
         name = register_trained(ctx, "grpo", result.model_dir, sft["model_version"], result, suffix,
-                                training_signal=signal(graders, models=[rm_version]))
+                                training_signal=signal(graders, models=[rm_version]),
+                                data_files=uses_data(ctx, "prompts"))
         rewards = [p["reward"] for p in result.log_history if "reward" in p]
         figures["variants"][variant] = {
             "model_version": name, "model_dir": result.model_dir, "steps": result.steps,
@@ -136,7 +149,7 @@ def _describe_grpo(fig: dict[str, Any]) -> str:
 
 # version 2: training signal in the lineage, prompts_used.json (issue 12)
 DPO = Stage("dpo", run_dpo, _dpo_section(), reads=("spec", "world", "sft", "review"),
-            version="2", describe=describe_trained, title="DPO")
-GRPO = Stage("grpo", run_grpo, _grpo_section(), version="2",
+            version="2", data=("preference",), describe=describe_trained, title="DPO")
+GRPO = Stage("grpo", run_grpo, _grpo_section(), version="2", data=("prompts",),
              reads=("spec", "world", "sft", "reward", "rules"), describe=_describe_grpo,
              title="GRPO (reward model, and reward model + rules)")

@@ -47,6 +47,8 @@ class Stage:
         fingerprint: extra inputs not in the config (e.g. the spec's content hash).
         describe: a one-line summary of the figures for the console.
         report: the stage's section of ``report.html`` (HTML fragments), if it has one.
+        data: the ``[data]`` files (kinds) the stage reads when a project gives them; their
+            SHA-256 is part of the stage's key, so a changed file re-runs it.
     """
 
     name: str
@@ -58,6 +60,7 @@ class Stage:
     describe: Callable[[dict[str, Any]], str] | None = None
     report: Callable[[StageOutput], list[Any]] | None = None
     title: str = ""
+    data: tuple[str, ...] = ()
 
 
 @dataclass
@@ -106,9 +109,34 @@ class RunResult:
     skipped: list[str]
 
 
+def _moved(value: Any, old_root: str | None, new_root: str) -> Any:
+    """A cached stage's figures with paths under the folder where it ran re-rooted to the
+    project's folder now, so a copied (or moved) project reads its own files."""
+    if not old_root or old_root == new_root:
+        return value
+    if isinstance(value, str):
+        if value == old_root or value.startswith(old_root + "/"):
+            return new_root + value[len(old_root):]
+        return value
+    if isinstance(value, dict):
+        return {k: _moved(v, old_root, new_root) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_moved(v, old_root, new_root) for v in value]
+    return value
+
+
 def _digest(obj: Any) -> str:
     data = json.dumps(obj, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(data.encode()).hexdigest()
+
+
+def _new_defaults(config: BaseModel) -> set[str]:
+    """Keys added to a table after caches were made (the model's ``new_keys`` class
+    variable) that still hold their defaults: left out of the stage key, so adding them
+    did not re-run every project's cached stages."""
+    fields = type(config).model_fields
+    return {name for name in getattr(type(config), "new_keys", ())
+            if getattr(config, name) == fields[name].get_default(call_default_factory=True)}
 
 
 def stage_key(stage: Stage, project: Project, config: BaseModel,
@@ -116,10 +144,17 @@ def stage_key(stage: Stage, project: Project, config: BaseModel,
     parts = {
         "stage": stage.name,
         "version": stage.version,
-        "config": config.model_dump(mode="json"),
+        "config": config.model_dump(mode="json", exclude=_new_defaults(config)),
         "fingerprint": stage.fingerprint(project) if stage.fingerprint else None,
         "inputs": {name: out.run_id for name, out in sorted(inputs.items())},
     }
+    if stage.data:
+        from accord.pipeline._data import data_fingerprint
+
+        # Only when the project gives files, so keys of projects without [data] stay put.
+        given = data_fingerprint(project, stage.data)
+        if given:
+            parts["data"] = given
     return _digest(parts)[:16]
 
 
@@ -152,18 +187,22 @@ def run_pipeline(project: Project, stages: Sequence[Stage], *, start: str | None
     configs = {s.name: project.section(s.name, s.config) for s in stages}
     for table, model in (services or {}).items():
         project.section(table, model())
-    known = set(names) | {"project"} | set(services or {})
+    # The project's own data files ([data]) are read and checked before anything runs too.
+    from accord.pipeline._data import project_data
+
+    shared = state if state is not None else {}
+    project_data(shared, project)
+    known = set(names) | {"project", "data"} | set(services or {})
     unknown = sorted(set(project.tables) - known)
     if unknown:
         raise PipelineError(f"{project.config_path}: unknown table(s) {', '.join(unknown)}; "
-                            f"tables: {', '.join(['project', *names, *(services or {})])}")
+                            f"tables: {', '.join(['project', 'data', *names, *(services or {})])}")
 
     root = project.state_dir / "stages"
     root.mkdir(parents=True, exist_ok=True)
     outputs: dict[str, StageOutput] = {}
     ran: list[str] = []
     skipped: list[str] = []
-    shared = state if state is not None else {}
     started = start is None
     for stage in stages:
         if stage.name == start:
@@ -183,8 +222,9 @@ def run_pipeline(project: Project, stages: Sequence[Stage], *, start: str | None
                                 "finished output; run without --from first")
         if not must_run:
             record = json.loads(done.read_text())
+            figures = _moved(record["figures"], record.get("root"), str(project.root))
             outputs[stage.name] = StageOutput(stage.name, key, work, record["run_id"],
-                                              record["seconds"], record["figures"], cached=True)
+                                              record["seconds"], figures, cached=True)
             skipped.append(stage.name)
             log(f"[{stage.name}] cached ({work.relative_to(project.root)})")
         else:
@@ -200,7 +240,7 @@ def run_pipeline(project: Project, stages: Sequence[Stage], *, start: str | None
             figures = stage.run(ctx)
             seconds = round(time.monotonic() - t0, 3)
             record = {"stage": stage.name, "key": key, "run_id": uuid.uuid4().hex,
-                      "seconds": seconds, "figures": figures,
+                      "seconds": seconds, "figures": figures, "root": str(project.root),
                       "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
             tmp = work / "done.json.tmp"
             tmp.write_text(json.dumps(record, indent=2, default=str))

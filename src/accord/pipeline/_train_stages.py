@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
 from accord.pipeline._config import build_dataclass, section_model
+from accord.pipeline._data import split_pairs
 from accord.pipeline._runner import Stage, StageContext, StageOutput, models_figure
 from accord.pipeline._signal import prompt_of, record_used_prompts, review_signal, signal
 
@@ -40,25 +41,43 @@ def training_threads() -> int:
 
 def register_trained(ctx: StageContext, kind: str, model_dir: str, parent: str,
                      result: Any, suffix: str = "", *,
-                     training_signal: dict[str, Any] | None = None) -> str:
+                     training_signal: dict[str, Any] | None = None,
+                     data_files: tuple[str, ...] = ()) -> str:
     """Register a trained model version with its lineage.
 
     Args:
         training_signal: what judged its training (``_signal.signal``), kept in its config
             under ``accord.store.SIGNAL_KEY`` so measurements can check their independence.
+        data_files: the ``[data]`` kinds it trained on; each file's SHA-256 joins the
+            version's ``datasets`` as ``data:KIND``.
     """
     from accord.pipeline._signal import signal
     from accord.store import SIGNAL_KEY, register_model_version
 
     name = f"{ctx.project.project.name}-{kind}{suffix}-{ctx.dir.name.rsplit('-', 1)[-1][:8]}"
     config = {**result.config, SIGNAL_KEY: training_signal or signal()}
+    datasets = {**result.datasets, **stage_data(ctx).hashes(data_files)} if data_files \
+        else result.datasets
     with ctx.state["store"].session() as session:
         register_model_version(
             session, name=name, stage=kind, artifact_path=str(model_dir), parent=parent,
             spec_version=ctx.inputs["spec"].figures["spec_version_id"],
-            config=config, datasets=result.datasets,
+            config=config, datasets=datasets, root=ctx.project.root,
             metrics={k: v for k, v in result.metrics.items() if isinstance(v, int | float)})
     return name
+
+
+def stage_data(ctx: StageContext) -> Any:
+    """The project's ``[data]`` files (``accord.pipeline._data.ProjectData``)."""
+    from accord.pipeline._data import project_data
+
+    return project_data(ctx.state, ctx.project)
+
+
+def uses_data(ctx: StageContext, *kinds: str) -> tuple[str, ...]:
+    """The ``kinds`` of ``[data]`` file the project gives (for ``register_trained``)."""
+    data = stage_data(ctx)
+    return tuple(k for k in kinds if data.get(k) is not None)
 
 
 def stage_world(ctx: StageContext) -> Any:
@@ -115,9 +134,17 @@ def run_sft(ctx: StageContext) -> dict[str, Any]:
 
     quiet_hf_progress()
     cfg = ctx.config
-    world = stage_world(ctx)
-    data: dict[str, list[dict]] = {"demonstrations": [
-        {"messages": ex["messages"]} for ex in world.sft_examples[:cfg.demonstrations]]}
+    own = stage_data(ctx).get("sft")
+    data: dict[str, list[dict]]
+    if own is not None:
+        # The project's own conversations replace the demo world's demonstrations.
+        # ``demonstrations`` caps them as it caps the world's.
+        data = {"data:sft": [{"messages": r["messages"]}
+                             for r in own.rows[:cfg.demonstrations]]}
+    else:
+        world = stage_world(ctx)
+        data = {"demonstrations": [
+            {"messages": ex["messages"]} for ex in world.sft_examples[:cfg.demonstrations]]}
     reviews = review_rows(ctx, "sft") if cfg.reviews else []
     if reviews:
         data["reviews"] = [{"messages": r["messages"]} for r in reviews]
@@ -127,7 +154,8 @@ def run_sft(ctx: StageContext) -> dict[str, Any]:
     result = train_sft(build_dataclass(SFTStageConfig, cfg, num_threads=training_threads()),
                        pre["model_dir"], data, ctx.dir / "train")
     name = register_trained(ctx, "sft", result.model_dir, pre["model_version"], result,
-                            training_signal=signal(review_signal(ctx) if reviews else ()))
+                            training_signal=signal(review_signal(ctx) if reviews else ()),
+                            data_files=("sft",) if own is not None else ())
     return {"model_version": name, "model_dir": result.model_dir, "steps": result.steps,
             "rows": {k: len(v) for k, v in data.items()}, **loss_figures(result),
             "prompts_used": used, "models": models_figure("SFT", name, result.model_dir)}
@@ -148,8 +176,16 @@ def preference_data(ctx: StageContext) -> tuple[dict[str, list[dict]], list[dict
     held-out world pairs, the reviewers' comparisons)`` from the stage's table (its
     ``world_pairs``, ``held_out``, ``seed`` and ``reviews`` keys)."""
     cfg = ctx.config
-    train, test = world_pairs(stage_world(ctx), cfg.world_pairs, cfg.held_out, cfg.seed)
-    data = {"world_pairs": train}
+    own = stage_data(ctx).get("preference")
+    data: dict[str, list[dict]]
+    if own is not None:
+        # The project's own pairs replace the world's; whole prompts are held out.
+        rows = own.rows[:cfg.world_pairs] if cfg.world_pairs else own.rows
+        train, test = split_pairs([as_pair(r) for r in rows], cfg.held_out, cfg.seed)
+        data = {"data:preference": train}
+    else:
+        train, test = world_pairs(stage_world(ctx), cfg.world_pairs, cfg.held_out, cfg.seed)
+        data = {"world_pairs": train}
     reviews = [as_pair(r) for r in review_rows(ctx, "preference")] if cfg.reviews else []
     if reviews:
         data["comparisons"] = reviews
@@ -176,7 +212,8 @@ def run_reward(ctx: StageContext) -> dict[str, Any]:
     result = train_reward_model(config, sft["model_dir"], data, ctx.dir / "train",
                                 eval_pairs=test or None)
     name = register_trained(ctx, "reward", result.model_dir, sft["model_version"], result,
-                            training_signal=signal(review_signal(ctx) if reviews else ()))
+                            training_signal=signal(review_signal(ctx) if reviews else ()),
+                            data_files=uses_data(ctx, "preference"))
     figures = {"model_version": name, "model_dir": result.model_dir,
                "rows": {k: len(v) for k, v in data.items()}, "held_out_pairs": len(test),
                "eval_accuracy": result.metrics.get("eval_accuracy"), "prompts_used": used,
@@ -195,6 +232,11 @@ class RulesSection(BaseModel):
     """``[rules]``: fitting the rule-based reward's weights (docs/rewards.md)."""
 
     model_config = {"extra": "forbid"}
+    new_keys: ClassVar[tuple[str, ...]] = ("source",)
+    source: Literal["world", "rbr-gold"] = "world"
+    """What the weights are fitted on: ``world`` (the demo world's pairs) or ``rbr-gold``
+    (the RBR paper's 351 human-labelled completions, graded by the spec's graders: the
+    paper's own fit, for a real model)."""
     pairs: int = 600
     """World comparison pairs graded for the fit (chosen = ideal, rejected = its behaviour)."""
     holdout: float = 0.25
@@ -215,11 +257,40 @@ def response_type(prompt_record: dict) -> str:
     return "refuse" if prompt_record.get("ideal_behaviour") == "correct_refusal" else "comply"
 
 
+def _rules_on_gold(ctx: StageContext) -> dict[str, Any]:
+    """RBR weights fitted on the RBR gold set graded by the spec's graders."""
+    from accord.audit import default_data_dir
+    from accord.rewards import fit_rule_weights, grade_gold, graded_examples, load_gold
+    from accord.spec import load_spec
+
+    cfg = ctx.config
+    rules = load_spec(ctx.inputs["spec"].dir / "spec").rules
+    examples, _ = load_gold(default_data_dir() / "rbr")
+    grader, probs = grade_gold(rules, examples, skip_kinds=("llm_judge",))
+    ranked = [e for e in graded_examples(examples, probs) if e.klass is not None]
+    order = ["ideal", "acceptable", "unacceptable", "disallowed"]
+    weights = fit_rule_weights(ranked, [p.id for p in rules.propositions], order,
+                               holdout=cfg.holdout, seed=cfg.seed, margin=cfg.margin, l2=cfg.l2)
+    weights.save(ctx.dir / "weights.json")
+    from accord.pipeline._data import file_sha256
+
+    gold = default_data_dir() / "rbr" / "gold-train.jsonl"
+    return {"weights": str(ctx.dir / "weights.json"), "examples": len(ranked),
+            "source": "rbr-gold", "gold_sha256": file_sha256(gold),
+            "graders": sorted({g.name for p, g in grader.graders.items()
+                               if p in set(grader.proposition_ids)}),
+            "accuracy": {t: {"train": w.train_accuracy, "held_out": w.heldout_accuracy,
+                             "held_out_pairs": w.heldout_pairs}
+                         for t, w in weights.by_type.items()}}
+
+
 def run_rules(ctx: StageContext) -> dict[str, Any]:
     from accord.rewards import Exchange, PropositionGrader, RankedExample, fit_rule_weights
     from accord.spec import load_spec
 
     cfg = ctx.config
+    if cfg.source == "rbr-gold":
+        return _rules_on_gold(ctx)
     world = stage_world(ctx)
     rules = load_spec(ctx.inputs["spec"].dir / "spec").rules
     ideal = {p["id"]: p for p in world.prompts["sft"]}
@@ -256,8 +327,11 @@ def _report_rules(out: StageOutput) -> list[Any]:
 
     acc = out.figures["accuracy"]
     weights = json.loads(Path(out.figures["weights"]).read_text())
+    what = ("completions of the RBR gold set (human-labelled, sha256 "
+            f"{out.figures.get('gold_sha256', '?')[:12]})"
+            if out.figures.get("source") == "rbr-gold" else "world completions")
     parts = [paragraph(f"Rule-based-reward weights fitted on {out.figures['examples']} graded "
-                       "world completions of known class (hinge ranking loss, same-prompt "
+                       f"{what} of known class (hinge ranking loss, same-prompt "
                        "pairs ordered ideal > acceptable > unacceptable > disallowed)."),
              table(["response type", "train accuracy", "held-out accuracy", "held-out pairs"],
                    [[t, a["train"], a["held_out"], a["held_out_pairs"]] for t, a in acc.items()])]
@@ -281,9 +355,9 @@ def describe_trained(fig: dict[str, Any]) -> str:
 
 # version 2: training signal in the lineage, prompts_used.json (issue 12)
 SFT = Stage("sft", run_sft, _sft_section(), reads=("spec", "world", "pretrain", "review"),
-            version="2",
+            version="2", data=("sft",),
             describe=describe_trained, title="Supervised fine-tuning")
-REWARD = Stage("reward", run_reward, _reward_section(), version="2",
+REWARD = Stage("reward", run_reward, _reward_section(), version="2", data=("preference",),
                reads=("spec", "world", "sft", "review"), describe=describe_trained,
                title="Reward model")
 RULES = Stage("rules", run_rules, RulesSection, reads=("spec", "world"),

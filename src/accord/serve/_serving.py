@@ -32,7 +32,7 @@ def resolve_models(store: Store, names: list[str]) -> list[tuple[str, Path]]:
     """
     from sqlalchemy import select
 
-    from accord.store import ModelVersion
+    from accord.store import ModelVersion, find_model_by_path, model_path
 
     out: list[tuple[str, Path]] = []
     with store.session() as session:
@@ -44,17 +44,18 @@ def resolve_models(store: Store, names: list[str]) -> list[tuple[str, Path]]:
                 row = session.scalars(select(ModelVersion).where(
                     ModelVersion.name == given)).one_or_none()
                 if row is not None:
-                    name, path = row.name, Path(row.artifact_path)
+                    name, path = row.name, model_path(session, row)
                 elif given == "smollm2":  # the offline SmolLM2-135M-Instruct (accord.model)
                     from accord.model import resolve_model
 
                     name, path = given, resolve_model(given, what="--model")
                 else:
                     path = Path(given)
-                    by_path = session.scalars(select(ModelVersion).where(
-                        ModelVersion.artifact_path == str(path.resolve()))).first()
+                    by_path = find_model_by_path(session, path)
                     name = by_path.name if by_path is not None else path.resolve().name
-            if not (path / "config.json").is_file():
+            from accord.model import is_adapter_dir  # torch-free
+
+            if not (path / "config.json").is_file() and not is_adapter_dir(path):
                 known = ", ".join(session.scalars(select(ModelVersion.name)).all()) or "none"
                 raise AccordError(f"--model {given!r}: not a registered model version nor a "
                                   f"saved model folder ({path} has no config.json); "
@@ -76,16 +77,10 @@ def is_world_model(store: Store, path: Path) -> bool:
         store: the project's store (model versions and their parents).
         path: the served model folder.
     """
-    from sqlalchemy import select
-
-    from accord.store import ModelVersion
+    from accord.store import ModelVersion, find_model_by_path
 
     with store.session() as session:
-        row = session.scalars(select(ModelVersion).where(
-            ModelVersion.artifact_path == str(Path(path).resolve()))).first()
-        if row is None:
-            row = session.scalars(select(ModelVersion).where(
-                ModelVersion.artifact_path == str(path))).first()
+        row = find_model_by_path(session, path)
         seen: set[int] = set()
         while row is not None and row.parent_id is not None and row.id not in seen:
             seen.add(row.id)

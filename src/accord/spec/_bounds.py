@@ -59,6 +59,16 @@ class CustomisationOption(SpecModel):
     values: list[str] = Field(min_length=1)
     default: str
     disclosure: dict[str, Text] = Field(default_factory=dict)
+    # value -> a sentence a real chat model follows ("Answer in two sentences at most.");
+    # compiled into the system prompt by ``Bounds.system_prompt`` (docs/customize.md).
+    instructions: dict[str, Text] = Field(default_factory=dict)
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict:
+        data = handler(self)  # no instructions: dumps as before (same spec hash)
+        if not self.instructions:
+            data.pop("instructions", None)
+        return data
 
 
 class Default(SpecModel):
@@ -77,6 +87,16 @@ class Bounds(SpecModel):
     hard_bounds: list[HardBound] = Field(default_factory=list)
     customisation: list[CustomisationOption] = Field(default_factory=list)
     defaults: list[Default] = Field(default_factory=list)
+    # A natural-language system prompt for real chat models; ``{instructions}`` becomes the
+    # chosen values' instructions. None: the demo's ``Settings:`` line (docs/customize.md).
+    system_prompt: Text | None = None
+
+    @model_serializer(mode="wrap")
+    def _dump(self, handler: SerializerFunctionWrapHandler) -> dict:
+        data = handler(self)  # no template: dumps as before (same spec hash)
+        if self.system_prompt is None:
+            data.pop("system_prompt", None)
+        return data
 
     def option(self, option_id: str) -> CustomisationOption:
         """The customisation option with this id.

@@ -42,9 +42,12 @@ from accord.store._models import Completion, ModelVersion, Prompt, SpecVersion
 from accord.store._prompts import ROLES, add_completions, prompt_hash, upsert_prompt
 from accord.store._registry import (
     SIGNAL_KEY,
+    find_model_by_path,
     get_model_version,
     lineage,
+    model_path,
     register_model_version,
+    store_root,
     training_signal,
 )
 from accord.store._specs import get_spec_version, latest_spec_version, record_spec_version
@@ -75,6 +78,7 @@ __all__ = [
     "database_url",
     "db_app",
     "downgrade",
+    "find_model_by_path",
     "get_model_version",
     "get_spec_version",
     "head_revision",
@@ -82,6 +86,7 @@ __all__ = [
     "latest_spec_version",
     "lineage",
     "make_engine",
+    "model_path",
     "new_revision",
     "normalise_url",
     "open_store",
@@ -89,6 +94,7 @@ __all__ = [
     "record_spec_version",
     "register_model_version",
     "safe_url",
+    "store_root",
     "training_signal",
     "upgrade",
     "upsert_prompt",

@@ -11,6 +11,8 @@ does not grade a model with the signal that trained it (``accord.audit``).
 
 from __future__ import annotations
 
+import contextlib
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -32,6 +34,7 @@ def register_model_version(
     config: dict[str, Any] | None = None,
     datasets: dict[str, str] | None = None,
     metrics: dict[str, Any] | None = None,
+    root: Path | str | None = None,
 ) -> ModelVersion:
     """Record a trained checkpoint and what made it.
 
@@ -45,6 +48,10 @@ def register_model_version(
         config: the training configuration.
         datasets: data set name -> content hash of the exact data used.
         metrics: measurements taken when it was made.
+        root: the project folder. When the store is the project's own SQLite file
+            (``ROOT/.accord/``) and ``artifact_path`` lies inside ``root``, the path is kept
+            relative to it, so a copied project folder serves its own models
+            (:func:`model_path` resolves it).
 
     Returns:
         The new row; or the existing row of that name when stage, parent, spec version,
@@ -61,6 +68,8 @@ def register_model_version(
         else get_spec_version(session, spec_version)
     )
     config, datasets = dict(config or {}), dict(datasets or {})
+    if root is not None:
+        artifact_path = _portable(session, artifact_path, Path(root))
     existing = session.scalars(select(ModelVersion).where(ModelVersion.name == name)).one_or_none()
     if existing is None:
         row = ModelVersion(
@@ -139,6 +148,63 @@ def lineage(session: Session, model_version: ModelVersion | str) -> list[ModelVe
         current = current.parent
     chain.reverse()
     return chain
+
+
+def store_root(session: Session) -> Path | None:
+    """The project folder of a store kept inside it (SQLite at ``ROOT/.accord/*.sqlite3``),
+    else ``None`` (PostgreSQL, or a SQLite file elsewhere)."""
+    url = session.get_bind().url
+    if not url.get_backend_name().startswith("sqlite") or not url.database \
+            or url.database == ":memory:":
+        return None
+    folder = Path(url.database).resolve().parent
+    return folder.parent if folder.name == ".accord" else None
+
+
+def _portable(session: Session, artifact_path: str, root: Path) -> str:
+    """``artifact_path`` relative to ``root`` when the store lives in that project folder."""
+    here = store_root(session)
+    path = Path(artifact_path)
+    if here is None or not path.is_absolute() or here != root.resolve():
+        return artifact_path
+    try:
+        return path.resolve().relative_to(here).as_posix()
+    except ValueError:  # outside the project folder: kept as given
+        return artifact_path
+
+
+def model_path(session: Session, model_version: ModelVersion | str) -> Path:
+    """Where a model version's files are: a relative ``artifact_path`` is resolved against
+    the project folder the store lives in (:func:`store_root`).
+
+    Raises:
+        NotFoundError: ``model_version`` is a name that is not stored.
+        StoreError: the path is relative but the store is not inside a project folder.
+    """
+    row = (get_model_version(session, model_version) if isinstance(model_version, str)
+           else model_version)
+    path = Path(row.artifact_path)
+    if path.is_absolute():
+        return path
+    here = store_root(session)
+    if here is None:
+        raise StoreError(f"model version {row.name!r} keeps its files at {path}, relative to "
+                         "its project folder, but this store is not a project's own SQLite "
+                         "file; open the project's store (accord ... --project DIR)")
+    return here / path
+
+
+def find_model_by_path(session: Session, path: Path | str) -> ModelVersion | None:
+    """The first model version whose files are at ``path`` (absolute or project-relative
+    ``artifact_path``), or ``None``."""
+    path = Path(path)
+    candidates = {str(path), str(path.resolve())}
+    here = store_root(session)
+    if here is not None:
+        with contextlib.suppress(ValueError):  # outside the project: absolute only
+            candidates.add(path.resolve().relative_to(here).as_posix())
+    return session.scalars(select(ModelVersion).where(
+        ModelVersion.artifact_path.in_(sorted(candidates))).order_by(ModelVersion.id)).first()
 
 
 def _id(row: ModelVersion | SpecVersion | None) -> int | None:
