@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 DEMO   ?= examples/demo
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint sysdeps install clean-demo help
+.PHONY: demo test lint sysdeps install clean-demo help axe
 
 help:
 	@echo "make demo   - run the main job on the embedded demo project ($(DEMO))"
@@ -29,11 +29,19 @@ install: $(STAMP)
 sysdeps:
 	@scripts/sysdeps
 
+# axe-core (pinned in package-lock.json) for the browser tests' accessibility checks.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing (apt-get install npm); the browser tests' accessibility checks need it"; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+
+axe: node_modules/axe-core/axe.min.js
+
 demo: $(STAMP)
 	@scripts/sysdeps --demo
 	$(BIN)/accord run $(DEMO)
 
-test: $(STAMP) sysdeps
+test: $(STAMP) sysdeps axe
 	$(BIN)/ruff check src tests $(wildcard bench)
 	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
 

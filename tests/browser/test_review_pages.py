@@ -129,3 +129,37 @@ def test_a_handed_out_password_is_replaced_at_the_first_sign_in(live, browser, s
     page.wait_for_url(f"{base}/")
     assert "Review batches" in page.content()
     page.close()
+
+
+def test_unanswered_categories_are_named_in_place_and_answers_kept(live, browser, shots):
+    base, site = live
+    page = browser.new_page(viewport={"width": 1360, "height": 1000})
+    _sign_in(page, base, "reviewer")
+    _start(page, base, site.rating_batch)
+    page.wait_for_selector("fieldset.category.active")
+    task_url = page.url
+    # Answer offensive (1) and one_sided (2) only, note something, then submit.
+    page.check("input[name='c.offensive'][value='1']")
+    page.check("input[name='c.one_sided'][value='2']")
+    page.fill("#note", "kept across the retry")
+    with page.expect_navigation():
+        page.click("#review-form button[type=submit]")
+    assert page.url.startswith(task_url)  # the same task (its form), not an error page
+    summary = page.inner_text("#missing-summary")
+    missing = page.eval_on_selector_all("fieldset.category.missing",
+                                        "els => els.map(e => e.dataset.cat)")
+    # Every unanswered category (flags may stay empty), each named by its question.
+    assert missing == ["objectionable", "over_refusal", "preachy", "helpful",
+                       "follows_customisation"]
+    assert summary.count("\n") >= len(missing) and "5 categories need an answer" in summary
+    for cat in missing:
+        question = page.inner_text(f"#cat-{cat} legend")
+        assert question in summary and cat not in question
+    assert page.is_checked("input[name='c.offensive'][value='1']")
+    assert page.is_checked("input[name='c.one_sided'][value='2']")
+    assert page.input_value("#note") == "kept across the retry"
+    page.screenshot(path=str(shots / "task-missing-categories.png"), full_page=True)
+    with site.store.session() as s:
+        task_id = int(task_url.rsplit("/", 1)[1])
+        assert s.scalars(select(Rating).where(Rating.assignment_id == task_id)).first() is None
+    page.close()

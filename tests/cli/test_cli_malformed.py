@@ -111,8 +111,8 @@ CASES = [
         ["spec", "diff", "{p}/spec", "{root}/bomb"],
         2,
         (
-            'error: guidelines.yaml:6:8: the file holds more than 100,000 values once its '
-            'aliases are expanded (an alias bomb?)'
+            'error: the new spec ({root}/bomb) is invalid: guidelines.yaml:6:8: the file holds '
+            'more than 100,000 values once its aliases are expanded (an alias bomb?)'
         ),
         id="spec_diff_bomb",
     ),
@@ -156,7 +156,7 @@ CASES = [
         2,
         (
             "error: roles ['emperor'] are not allowed; an account needs at least one of: "
-            'admin, reviewer, participant'
+            'admin, reviewer, participant, auditor'
         ),
         id="users_create_bad_role",
     ),
@@ -187,7 +187,7 @@ CASES = [
         (
             'error: cannot downgrade the database at '
             "sqlite:///{root}/project/.accord/accord.sqlite3 to 'zzzz': Can't locate revision "
-            "identified by 'zzzz'. This Accord knows revisions up to '0005'; a database "
+            "identified by 'zzzz'. This Accord knows revisions up to '0006'; a database "
             'migrated by a newer Accord needs that newer Accord.'
         ),
         id="db_downgrade_unknown_revision",
@@ -197,7 +197,7 @@ CASES = [
         2,
         (
             'error: {root}/nope: not a folder; expected an openData folder with comments.csv, '
-            'votes.csv, participants-votes.csv, summary.csv'
+            'participants-votes.csv, summary.csv (and votes.csv for the vote history)'
         ),
         id="deliberate_import_missing",
     ),

@@ -19,19 +19,32 @@ _TEMPLATE = """<!doctype html>
       background:#fafafa}
  header{background:#17324d;color:#fff;padding:1.2em 2em}
  header h1{margin:0;font-size:1.5em} header p{margin:.3em 0 0;opacity:.85}
- nav{padding:.6em 2em;background:#e8eef4;font-size:.9em}
- nav a{margin-right:1em;color:#17324d}
+ nav{padding:.6em 2em;background:#e8eef4;font-size:.9em;display:flex;flex-wrap:wrap;gap:.2em 1em}
+ nav a{color:#17324d}
  main{padding:1em 2em 3em;max-width:1100px}
+ @media (max-width:700px){header,nav{padding-left:1em;padding-right:1em}main{padding:.5em .8em 2em}
+  section{padding:.3em .8em .8em}}
+ a:focus-visible{outline:3px solid #1f5fa8;outline-offset:2px}
+ /* Hashes and paths break anywhere rather than widen a phone's page. */
+ p,li,dd,figcaption,h1,h2,h3{overflow-wrap:anywhere}
  section{background:#fff;border:1px solid #dde3ea;border-radius:6px;padding:.4em 1.2em 1em;
          margin:1.2em 0}
  h2{border-bottom:1px solid #dde3ea;padding-bottom:.3em}
- table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
+ /* A wide table scrolls inside its card instead of widening the page. */
+ table{border-collapse:collapse;margin:.6em 0;font-size:.92em;display:block;max-width:100%;
+       overflow-x:auto}
+ table.grid td{white-space:nowrap} .met{color:#1a7f37} .missed{color:#b42318} .na{color:#57606a}
+ .met small,.missed small,.na small{color:#3d4650}
+ figure.chart{margin:1em 0} figure.chart img{display:block;width:100%;max-width:760px;
+       height:auto;background:#fff} figcaption{color:#3d4650;font-size:.9em;margin-top:.3em}
+ .note{border-left:3px solid #d8a106;background:#fff8e1;padding:.4em .8em}
+ details.suppressed{color:#3d4650}
  caption{text-align:left;font-weight:600;padding:.3em 0}
  th,td{border:1px solid #d0d7de;padding:.3em .6em;text-align:left;vertical-align:top}
  th{background:#f0f3f6} td.num{text-align:right;font-variant-numeric:tabular-nums}
  pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap;font-size:.88em}
  img{max-width:100%;height:auto}
- .muted{color:#57606a;font-size:.9em}
+ .muted{color:#4f5862;font-size:.9em}
 </style></head>
 <body>
 <header><h1>{{ title }}</h1><p>{{ subtitle }}</p></header>

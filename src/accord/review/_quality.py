@@ -8,6 +8,7 @@ whether the reviewer is simulated.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from statistics import median
 from typing import Any
@@ -195,9 +196,16 @@ def _ranking_gold(records: list[RankingRecord],
     return {r: sum(v) / len(v) for r, v in shares.items()}
 
 
-def disagreements(session: Session, batch_id: int) -> list[dict[str, Any]]:
+def disagreements(session: Session, batch_id: int, *, with_text: bool = True,
+                  items: Collection[int] | None = None) -> list[dict[str, Any]]:
     """Non-gold items where reviewers gave different answers, with what each gave (by
-    reviewer name: admins need it to judge) and any adjudication already made."""
+    reviewer name: admins need it to judge) and any adjudication already made.
+
+    Args:
+        with_text: Add each item's prompt and completions (two queries an item: leave out
+            to rank a thousand disagreements, then ask again for the page shown).
+        items: Only these item ids.
+    """
     batch = get_batch(session, batch_id)
     table = Rating if batch.kind == "rating" else Ranking
     answer_col = Rating.values if table is Rating else Ranking.tiers
@@ -215,7 +223,7 @@ def disagreements(session: Session, batch_id: int) -> list[dict[str, Any]]:
         decided[adj.item_id][adj.category] = adj.value
     found = []
     for item, answers in by_item.items():
-        if len(answers) < 2:
+        if len(answers) < 2 or (items is not None and item not in items):
             continue
         if batch.kind == "rating":
             split = sorted({k for _, a in answers for k in a
@@ -224,7 +232,8 @@ def disagreements(session: Session, batch_id: int) -> list[dict[str, Any]]:
             split = ["ranking"] if len({repr(a) for _, a in answers}) > 1 else []
         if split:
             found.append({"item_id": item, "categories": split, "answers": answers,
-                          "adjudicated": decided.get(item, {}), **_item_text(session, item)})
+                          "adjudicated": decided.get(item, {}),
+                          **(_item_text(session, item) if with_text else {})})
     return found
 
 

@@ -75,20 +75,147 @@ async def admin_create_batch(request: Request, viewer: Viewer = guard(ADMIN)) ->
     return redirect(f"/admin/batches/{await run_in_threadpool(create)}")
 
 
+PAGE_SIZE = 20
+# Krippendorff's usual reading of α: below 0.667 discard, up to 0.8 tentative, above reliable.
+ALPHA_BANDS = ((0.8, "reliable", "good"), (0.667, "tentative", "fair"),
+               (float("-inf"), "too low to rely on", "poor"))
+
+
+def alpha_band(alpha: float | None) -> tuple[str, str]:
+    """(reading, css class) of an α value; ("undefined", "none") for None.
+
+    Args:
+        alpha: Krippendorff's α, or None when it is undefined.
+    """
+    if alpha is None:
+        return "undefined", "none"
+    return next((word, cls) for low, word, cls in ALPHA_BANDS if alpha >= low)
+
+
+def category_label(category_id: str, categories: dict[str, Any]) -> str:
+    """What people read for a category id: ``issues:factual_error`` → ``issues: Factual
+    error`` (the flag's own label), ``over_refusal`` → ``over refusal``.
+
+    Args:
+        category_id: A category id, or ``category:flag`` for one flag of a flags category.
+        categories: The batch's spec categories by id.
+    """
+    base, _, flag = category_id.partition(":")
+    words = base.replace("_", " ")
+    if not flag:
+        return words
+    scale = getattr(categories.get(base), "scale", None)
+    options = {o.id: o.label for o in getattr(scale, "options", [])}
+    return f"{words}: {options.get(flag, flag.replace('_', ' '))}"
+
+
+def answer_label(category: Any, value: Any) -> str:
+    """A reviewer's answer as the label they chose (``2 · Slightly``, ``Factual error``).
+
+    Args:
+        category: The spec category (None for a ranking or an unknown category).
+        value: The stored answer.
+    """
+    if value is None:
+        return "—"
+    scale = getattr(category, "scale", None)
+    kind = getattr(scale, "type", "")
+    if kind == "likert":
+        return f"{value} · {scale.points.get(int(value), '')}".rstrip(" ·")
+    if kind == "binary":
+        return f"{value}: {getattr(scale.labels, str(value), '')}".rstrip(": ")
+    if kind == "flags":
+        options = {o.id: o.label for o in scale.options}
+        return ", ".join(options.get(v, v) for v in value) if value else "none"
+    if isinstance(value, list):  # a ranking: tiers of completion ids, best first
+        return " > ".join(" = ".join(f"#{c}" for c in tier) for tier in value)
+    return str(value)
+
+
+def disagreement_degree(category: Any, values: list[Any]) -> float:
+    """How much reviewers disagree on one category of one item: 0 (all agree) to 1.
+
+    Likert: the spread of the points over the scale's width; anything else: the share of
+    reviewers outside the most common answer, over the most that share can be.
+
+    Args:
+        category: The spec category (None for a ranking).
+        values: Each reviewer's answer (missing ones left out).
+    """
+    if len(values) < 2:
+        return 0.0
+    scale = getattr(category, "scale", None)
+    if getattr(scale, "type", "") == "likert":
+        points = sorted(scale.points)
+        width = points[-1] - points[0] or 1
+        numbers = [int(v) for v in values]
+        return (max(numbers) - min(numbers)) / width
+    counts: dict[str, int] = {}
+    for value in values:
+        key = json.dumps(value, sort_keys=True)
+        counts[key] = counts.get(key, 0) + 1
+    n = len(values)
+    # 1 - 1/n is the share outside the most common answer when every answer differs.
+    return (1 - max(counts.values()) / n) / (1 - 1 / n)
+
+
+def _disagreement_rows(found: list[dict[str, Any]], categories: dict[str, Any]
+                       ) -> list[dict[str, Any]]:
+    rows = []
+    for d in found:
+        degrees = {}
+        for cat in d["categories"]:
+            category = categories.get(cat)
+            values = [a if cat == "ranking" else a.get(cat) for _, a in d["answers"]]
+            degrees[cat] = disagreement_degree(category, [v for v in values if v is not None])
+        rows.append({**d, "degrees": degrees, "degree": max(degrees.values(), default=0.0),
+                     "open": [c for c in d["categories"] if c not in d["adjudicated"]]})
+    # Most disagreement first; among equals, more split categories first, then item order.
+    rows.sort(key=lambda r: (-r["degree"], -len(r["categories"]), r["item_id"]))
+    return rows
+
+
 @router.get("/batches/{batch_id}")
-def admin_batch(batch_id: Id, request: Request, viewer: Viewer = guard(ADMIN)) -> Response:
+def admin_batch(batch_id: Id, request: Request, viewer: Viewer = guard(ADMIN),
+                category: Annotated[str, Query(max_length=200)] = "",
+                status: Annotated[str, Query(pattern="^(open|decided|all)$")] = "open",
+                page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
+                size: Annotated[int, Query(ge=5, le=2000)] = PAGE_SIZE) -> Response:
+    """A batch's progress, agreement and reviewers, and its disagreements: sorted by how
+    much reviewers disagree, filtered by category and status, ``size`` a page."""
     with reading(request) as session:
         batch = get_batch(session, batch_id)
         spec_row, spec = batch_spec(session, batch)
+        categories = {c.id: c for c in spec.guidelines.categories}
+        # Rank every disagreement without its text; fetch the text for the page shown only.
+        rows = _disagreement_rows(disagreements(session, batch_id, with_text=False),
+                                  categories)
+        split = sorted({c for r in rows for c in r["categories"]})
+        if category:
+            rows = [r for r in rows if category in r["categories"]]
+        if status == "open":
+            rows = [r for r in rows if r["open"]]
+        elif status == "decided":
+            rows = [r for r in rows if not r["open"]]
+        pages = max(1, -(-len(rows) // size))
+        page = min(page, pages)
+        shown = rows[(page - 1) * size:page * size]
+        texts = {d["item_id"]: d for d in disagreements(
+            session, batch_id, items={r["item_id"] for r in shown})}
+        shown = [{**r, "messages": texts[r["item_id"]]["messages"],
+                  "completions": texts[r["item_id"]]["completions"]} for r in shown]
         context = {
-            "batch": batch, "spec_version": spec_row.version,
-            "categories": {c.id: c for c in spec.guidelines.categories},
+            "batch": batch, "spec_version": spec_row.version, "categories": categories,
             "progress": batch_progress(session, batch_id),
             "agreement": batch_agreement(session, batch_id),
             "reviewers": reviewer_quality(session, batch_id),
-            "disagreements": disagreements(session, batch_id),
         }
-    return render(request, "admin_batch.html", **context)
+    return render(request, "admin_batch.html", **context,
+                  disagreements=shown,
+                  matching=len(rows), page=page, pages=pages, size=size,
+                  split_categories=split, category=category, show=status,
+                  alpha_band=alpha_band, category_label=category_label,
+                  answer_label=answer_label)
 
 
 @router.post("/items/{item_id}/adjudication")
@@ -97,10 +224,15 @@ async def admin_adjudicate(item_id: Id, request: Request,
     form = await request.form()
     category = str(form.get("category", ""))
     raw = str(form.get("value", "")).strip()
-    try:  # flags and rankings come as JSON lists; Likert as a number; binary as text
-        value: Any = json.loads(raw)
-    except json.JSONDecodeError:
-        value = raw
+    if form.get("scale") == "flags":  # ticked boxes; none ticked means "no flag applies"
+        value: Any = [str(v) for v in form.getlist("value")]
+    else:
+        try:  # rankings come as JSON lists; Likert as a number; binary as text
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        if raw == "":
+            raise AccordError(f"choose an answer for {category!r} before deciding")
 
     def save() -> int:
         with writing(request) as session:
@@ -113,7 +245,9 @@ async def admin_adjudicate(item_id: Id, request: Request,
             return item.batch_id
 
     batch_id = await run_in_threadpool(save)
-    return redirect(f"/admin/batches/{batch_id}#item-{item_id}")
+    back = str(form.get("back", ""))
+    query = back if back.startswith("?") and "\n" not in back else ""
+    return redirect(f"/admin/batches/{batch_id}{query}#item-{item_id}")
 
 
 @router.get("/users")

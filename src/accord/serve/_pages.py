@@ -49,7 +49,7 @@ from accord.serve._signin_limit import SignInThrottled, sign_in_limiter
 from accord.spec import FlagsScale
 
 router = APIRouter()
-_STATIC = {"review.js": "text/javascript", "style.css": "text/css"}
+_STATIC = {"review.js": "text/javascript", "site.js": "text/javascript", "style.css": "text/css"}
 
 
 
@@ -183,13 +183,24 @@ def task_page(task_id: Id, request: Request, viewer: Viewer = guard(REVIEW)) -> 
         task = own_task(session, task_id, viewer.user_id)
         if task.status != "assigned":
             return redirect(f"/batches/{task.batch_id}/done")
-        view = task_view(session, task)
-        progress = reviewer_progress(session, task.batch_id, viewer.user_id)
-        name = get_batch(session, task.batch_id).name
-    return render(request, "task.html", task=view, progress=progress, batch_name=name,
+        return _task_response(request, session, task, viewer.user_id)
+
+
+def _task_response(request: Request, session: Any, task: Any, reviewer_id: int, *,
+                   answers: dict[str, Any] | None = None, unclear: list[str] | None = None,
+                   note: str = "", missing: list[Any] | None = None) -> Response:
+    """The task page; after a submission with unanswered categories, the same page again
+    with the answers given kept and every missing category named (status 422)."""
+    view = task_view(session, task)
+    progress = reviewer_progress(session, task.batch_id, reviewer_id)
+    name = get_batch(session, task.batch_id).name
+    return render(request, "task.html", status=422 if missing else 200, task=view,
+                  progress=progress, batch_name=name,
                   system=[m["content"] for m in view.messages if m["role"] == "system"],
                   turns=[m for m in view.messages if m["role"] != "system"],
-                  flags_type=FlagsScale)
+                  flags_type=FlagsScale, answers=answers or {}, unclear=unclear or [],
+                  note=note, missing=missing or [],
+                  missing_ids={c.id for c in missing or []})
 
 
 @router.post("/tasks/{task_id}/rating")
@@ -197,17 +208,26 @@ async def rating_form(task_id: Id, request: Request,
                       viewer: Viewer = guard(REVIEW)) -> Response:
     form = await request.form()
 
-    def save() -> int:
+    def save() -> int | Response:
         with writing(request) as session:
-            view = task_view(session, own_task(session, task_id, viewer.user_id))
+            task = own_task(session, task_id, viewer.user_id)
+            view = task_view(session, task)
             values = _rating_values(form, view.categories)
             unclear = [str(v) for v in form.getlist("unclear")]
-            submit_rating(session, task_id, viewer.user_id, values,
-                          note=str(form.get("note", "")), unclear=unclear)
+            note = str(form.get("note", ""))
+            missing = [c for c in view.categories
+                       if not isinstance(c.scale, FlagsScale) and c.id not in values]
+            if missing and task.status == "assigned":
+                # Validate in place: the same task, every answer kept, every gap named.
+                return _task_response(request, session, task, viewer.user_id, answers=values,
+                                      unclear=unclear, note=note, missing=missing)
+            submit_rating(session, task_id, viewer.user_id, values, note=note, unclear=unclear)
             return view.batch_id
 
-    return redirect(await run_in_threadpool(_then_next, request, await run_in_threadpool(save),
-                                            viewer.user_id))
+    saved = await run_in_threadpool(save)
+    if isinstance(saved, Response):
+        return saved
+    return redirect(await run_in_threadpool(_then_next, request, saved, viewer.user_id))
 
 
 def _then_next(request: Request, batch_id: int, reviewer_id: int) -> str:

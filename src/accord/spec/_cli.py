@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -59,9 +59,17 @@ def spec_diff(
     as_json: Annotated[bool, typer.Option("--json", help="Print the diff as JSON.")] = False,
 ) -> None:
     """Semantic diff of two specs: what was added, removed or changed, by id."""
+    from accord.errors import AccordError
     from accord.spec import diff_specs, load_spec
 
-    old, new = load_spec(a), load_spec(b)
+    def load(path: Path, which: str) -> Any:
+        try:
+            return load_spec(path)
+        except AccordError as exc:  # say which of the two folders is wrong
+            sep = "\n" if "\n" in str(exc) else " "
+            raise AccordError(f"the {which} spec ({path}) is invalid:{sep}{exc}") from None
+
+    old, new = load(a, "old"), load(b, "new")
     diff = diff_specs(old, new)
     added = [r for r in new.manifest.provenance if r not in old.manifest.provenance]
     if as_json:

@@ -222,12 +222,20 @@ class DemographicsReport:
                        "(a seeded program standing in for people in the demo).</p>")
         shown = "suppressed" if self.total is None else str(self.total)
         out.append(f"<p>Reviewers who answered the survey: {shown}</p>")
+        # Said before any number: the counts are noised, so one may exceed the total.
+        out.append(f'<p class="privacy">{e(self.statement)}</p>')
         for f in self.fields:
-            out.append(f"<h3>{e(f.field)}</h3><table><thead><tr><th>answer</th><th>reviewers"
-                       "</th></tr></thead><tbody>")
-            out += [f"<tr><td>{e(c.value)}</td><td>{_cell(c.count, c.suppressed)}</td></tr>"
-                    for c in f.cells]
-            out.append("</tbody></table>")
+            out.append(f"<h3>{e(f.field)}</h3>")
+            cells = [c for c in f.cells if not c.suppressed]
+            hidden = [e(c.value) for c in f.cells if c.suppressed]
+            if cells:
+                out.append("<table><thead><tr><th>answer</th><th>reviewers (noised)</th></tr>"
+                           "</thead><tbody>")
+                out += [f"<tr><td>{e(c.value)}</td><td>{c.count}</td></tr>" for c in cells]
+                out.append("</tbody></table>")
+            if hidden:  # one line, not a table of "suppressed"
+                out.append(f'<p class="suppressed">Hidden (too few, or derivable from the '
+                           f'totals): {", ".join(hidden)}.</p>')
         for r in self.ratings:
             out.append(f"<h3>{e(r.measure)} by {e(r.field)}</h3><table><thead><tr><th>group"
                        "</th><th>reviewers</th><th>mean rating</th></tr></thead><tbody>")
@@ -236,7 +244,7 @@ class DemographicsReport:
                 out.append(f"<tr><td>{e(g.group)}</td><td>{_cell(g.n_reviewers, g.suppressed)}"
                            f"</td><td>{mean}</td></tr>")
             out.append("</tbody></table>")
-        out.append(f'<p class="privacy">{e(self.statement)}</p></section>')
+        out.append("</section>")
         return "\n".join(out)
 
 
