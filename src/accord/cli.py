@@ -36,6 +36,18 @@ def _run() -> Any:
     return run_command
 
 
+def _init() -> Any:
+    from accord.pipeline import init_command
+
+    return init_command
+
+
+def _report() -> Any:
+    from accord.pipeline import report_command
+
+    return report_command
+
+
 def _eval() -> Any:
     from accord.pipeline import eval_command
 
@@ -90,10 +102,31 @@ def _deliberate() -> Any:
     return deliberate_app
 
 
+def _provenance() -> Any:
+    from accord.deliberate import provenance_command
+
+    return provenance_command
+
+
+def _audit() -> Any:
+    from accord.audit import audit_app
+
+    return audit_app
+
+
+def _model() -> Any:
+    from accord.model import model_app
+
+    return model_app
+
+
 # The one list of commands: name, the one-line help ``accord --help`` shows, and where the
 # command lives (a Typer group, or a function for a single command).
 COMMANDS: list[tuple[str, str, Callable[[], Any]]] = [
+    ("init", "Write a ready-to-run project (accord.toml, spec, example data) on a real "
+     "chat model.", _init),
     ("run", "The main job: run the pipeline's stages in order, cached and resumable.", _run),
+    ("report", "Rebuild a finished run's report.html from its stage folders.", _report),
     ("eval", "Measure any model (stored, folder, GGUF, smollm2, endpoint) on public suites "
      "(XSTest, even-handedness, BBQ, offensive), your probes or the world meter.", _eval),
     ("serve", "Run the web app and JSON API; with --model, also the chat page and the "
@@ -111,6 +144,11 @@ COMMANDS: list[tuple[str, str, Callable[[], Any]]] = [
      _graders),
     ("deliberate", "Public deliberation: statements, votes, opinion groups, consensus, "
      "ratification into the spec.", _deliberate),
+    ("provenance", "The chain behind a model version: votes, ratified spec, data, rewards, "
+     "measurements.", _provenance),
+    ("audit", "Audits anyone can verify: run suites into a signed bundle, verify, publish; "
+     "auditor access.", _audit),
+    ("model", "Saved models: merge a LoRA adapter into its base, show lineage.", _model),
 ]
 
 
@@ -154,7 +192,19 @@ def _load(name: str, target: Any) -> TyperCommand | TyperGroup:
         wrapper.command(name)(target)
         loaded = typer.main.get_command(wrapper)
     _bound_integers(loaded)
+    if name == "run":
+        _list_stages(loaded)
     return loaded  # type: ignore[return-value]
+
+
+def _list_stages(command: Any) -> None:
+    """``accord run --help`` names the stages, in order, so ``--from``/``--until``/``--force``
+    can be given without reading the docs."""
+    from accord.pipeline import STAGES
+
+    listed = " → ".join(s.name for s in STAGES)
+    command.help = (f"{command.help or ''}\n\nStages, in order (names for --from, --until "
+                    f"and --force): {listed}.")
 
 
 class _Lazy(TyperCommand):

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from serve_site import GOOD, PASSWORD, SURVEY_FIELDS, Site
 
+from accord.accounts import PUBLIC
 from accord.review import next_task, task_view
 from accord.serve import CSRF_HEADER
 
@@ -90,6 +91,7 @@ EXPECTED.update({
     ("POST", "/admin/proposals/{proposal_id}/draft"): (303, 403, 303),
     ("POST", "/admin/proposals/{proposal_id}/ratify"): (303, 403, 303),
     ("POST", "/admin/proposals/{proposal_id}/reject"): (303, 403, 303),
+    ("GET", "/provenance/{model}"): (200, 200, 200),  # public, like the results
 })
 # Guideline clarity and exports (accord.serve._admin, _review_reports): admin only.
 EXPECTED.update({
@@ -247,9 +249,29 @@ EXPECTED.update({
     ("GET", "/v1/models"): (401, 401, 401),
     ("GET", "/v1/models/{model_id:path}"): (401, 401, 401),
     ("POST", "/v1/chat/completions"): (401, 401, 401),
+    ("POST", "/v1/completions"): (401, 401, 401),
     ("POST", "/v1/feedback"): (401, 401, 401),
 })
 _CUSTOMIZE = ("/chat", "/api/chat", "/keys", "/admin/feedback", "/api/admin/feedback", "/v1/")
+# Published audits (accord.serve._audits): public to everyone; no audit is published on
+# this site, so a named one is 404 once past the guard.
+EXPECTED.update({
+    ("GET", "/audits"): (200, 200, 200),
+    ("GET", "/audits/{name}"): (404, 404, 404),
+    ("GET", "/audits/{name}/bundle"): (404, 404, 404),
+})
+
+
+def test_an_auditor_opens_only_what_any_signed_in_account_opens(shared_site: Site):
+    # The auditor role's one permission guards no page or JSON route: its use is the
+    # scoped /v1 access (tests/serve/test_audits_page.py), never review data, votes or
+    # demographics.
+    from accord.accounts import SIGNED_IN, permissions_of
+
+    table = shared_site.client.app.state.permissions  # type: ignore[attr-defined]
+    auditor = permissions_of(["auditor"])
+    assert {r for r, p in table.items() if p in auditor} == {
+        r for r, p in table.items() if p in (PUBLIC, SIGNED_IN)}
 
 
 def _customize_request(site: Site, role: str, method: str, path: str,
@@ -314,6 +336,8 @@ def _request(site: Site, role: str, method: str, path: str,
         if method == "POST" and csrf:
             kwargs["data"] = {**kwargs["data"], "csrf_token": csrf}
         return url, kwargs
+    if path == "/provenance/{model}":
+        return "/provenance/canned", {}  # the canned completions' model version
     if "deliberat" in path or path.startswith("/admin/proposals/"):
         url, kwargs = _deliberation_request(site, method, path)
         if method == "POST" and csrf:

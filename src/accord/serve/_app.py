@@ -57,6 +57,7 @@ def create_app(store: Store, *, survey_fields: Sequence[SurveyField] = DEFAULT_F
     from accord.serve import (
         _admin,
         _api,
+        _audits,
         _chat,
         _chat_admin,
         _deliberate,
@@ -79,7 +80,8 @@ def create_app(store: Store, *, survey_fields: Sequence[SurveyField] = DEFAULT_F
     app.state.chat_limiter = RateLimiter(store, app.state.customize.requests_per_minute,
                                          lock=app.state.sqlite_write_lock)
     app.state.spec_dir = spec_dir
-    for module in (_api, _pages, _admin, _chat, _chat_admin, _v1, _deliberate, _openapi):
+    for module in (_api, _pages, _admin, _chat, _chat_admin, _v1, _deliberate, _audits,
+                   _openapi):
         app.include_router(module.router)
     app.state.permissions = route_permissions(app)  # raises if a route has no guard
     # Starlette wraps the last added middleware outermost: the limits run inside the
