@@ -145,8 +145,10 @@ def test_main_job_runs_caches_and_reports(tmp_path: Path,
     outline.feed(report.read_text(encoding="utf-8"))
     assert outline.h2[0] == "Summary"  # a team lead's minute comes first (issue 17)
     stages_at = outline.h2.index("Stages")
-    assert outline.h2[stages_at:stages_at + 6] == ["Stages", "Behaviour spec", "Demo world", "Pretraining",
-                              "Behaviour of the base model (world meter)", "Human review"]
+    assert outline.h2[stages_at:stages_at + 7] == ["Stages", "Behaviour spec", "Demo world",
+                                                 "Tokenizer", "Pretraining",
+                                                 "Behaviour of the base model (world meter)",
+                                                 "Human review"]
     # The review stage: simulated reviewers through HTTP, agreement, clarity, demographics.
     review = first.outputs["review"].figures
     assert review["simulated"] is True and review["reviewers"] == 4

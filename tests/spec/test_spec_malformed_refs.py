@@ -37,7 +37,7 @@ CASES = [
             (
                 "bounds.yaml:22:1: default: unknown key 'default' (did you mean "
                 "'defaults'?); allowed: chain_of_command, hard_bounds, customisation,"
-                " defaults"
+                " defaults, system_prompt"
             ),
         ],
         id="unknown_top_level_key",

@@ -327,7 +327,9 @@ _CELLS = {"": 0, "1": 1, "-1": -1, "0": 0, "1.0": 1, "-1.0": -1, "0.0": 0}
 
 
 def _is_id(name: str) -> bool:
-    return name.strip().isdigit()
+    # ASCII digits only: str.isdigit() also accepts '²', which int() then refuses.
+    text = name.strip()
+    return text.isascii() and text.isdigit()
 
 
 def _check_text(path: Path, line: int, column: str, text: str) -> None:

@@ -33,7 +33,9 @@ _PUBLIC_METRIC_LIMIT = 40
 def _letter(group: Any) -> str:
     """Opinion groups as the results page names them: 0 is A."""
     text = str(group)
-    return chr(ord("A") + int(text)) if text.isdigit() and int(text) < 26 else text
+    if text.isascii() and text.isdigit() and int(text) < 26:
+        return chr(ord("A") + int(text))
+    return text
 
 
 def _statements(details: dict[str, Any]) -> list[dict[str, Any]]:

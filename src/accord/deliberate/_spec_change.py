@@ -217,4 +217,7 @@ def provenance_lines(records: list[Any]) -> list[str]:
 
 def _letter(group: Any) -> str:
     """Opinion groups as the pages name them: 0 is A."""
-    return chr(ord("A") + int(group)) if str(group).isdigit() and int(group) < 26 else str(group)
+    text = str(group)
+    if text.isascii() and text.isdigit() and int(text) < 26:
+        return chr(ord("A") + int(text))
+    return text
