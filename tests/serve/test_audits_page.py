@@ -163,3 +163,27 @@ def test_an_auditor_account_sees_no_review_data(served) -> None:
         assert login.status_code == 200, login.text
         for path in ("/api/batches", "/api/survey", "/admin/users"):
             assert http.get(path).status_code == 403, path
+
+
+def test_a_completions_batch_is_charged_for_every_prompt(served) -> None:
+    """/v1/completions with several prompts costs the auditor's budget each prompt's cap:
+    eight prompts of 16 tokens do not fit in 100 tokens left, one does."""
+    from accord.audit import AuditGrant
+
+    base, site, key = served
+    client = openai.OpenAI(base_url=f"{base}/v1", api_key=key, max_retries=0, timeout=60)
+    with site.store.session() as session:
+        grant = session.scalars(select(AuditGrant)).one()
+        saved = grant.tokens_used
+        grant.tokens_used = grant.token_budget - 100
+    try:
+        with pytest.raises(openai.RateLimitError, match="may use 128"):
+            client.completions.create(model="tiny", prompt=["Hi"] * 8, max_tokens=16)
+        one = client.completions.create(model="tiny", prompt=["Hi"], max_tokens=16)
+        assert len(one.choices) == 1
+        with site.store.session() as session:
+            left = session.scalars(select(AuditGrant)).one()
+            assert left.token_budget - left.tokens_used == 100 - 16
+    finally:
+        with site.store.session() as session:
+            session.scalars(select(AuditGrant)).one().tokens_used = saved

@@ -40,8 +40,12 @@ from accord.serve._v1_common import (
 MAX_PROMPTS = 64
 
 
-def _prompts(body: CompletionBody, runner: Any, tokenizer: Any) -> list[list[int]]:
-    """Each prompt's token ids (text is cleaned of special-token strings, then encoded)."""
+def _prompt_items(body: CompletionBody) -> list[Any]:
+    """The request's prompts, one item each (a string or a list of token ids).
+
+    Raises:
+        ApiError: 400 when there are none or more than ``MAX_PROMPTS``.
+    """
     raw = body.prompt
     if isinstance(raw, str):
         items: list[Any] = [raw]
@@ -51,6 +55,12 @@ def _prompts(body: CompletionBody, runner: Any, tokenizer: Any) -> list[list[int
         items = list(raw)
     if not items or len(items) > MAX_PROMPTS:
         raise ApiError(400, f"prompt: give 1 to {MAX_PROMPTS} prompts", param="prompt")
+    return items
+
+
+def _prompts(body: CompletionBody, runner: Any, tokenizer: Any) -> list[list[int]]:
+    """Each prompt's token ids (text is cleaned of special-token strings, then encoded)."""
+    items = _prompt_items(body)
     vocab = len(tokenizer)
     out = []
     limit = None
@@ -196,7 +206,10 @@ async def completions(request: Request, viewer: Viewer = guard(PUBLIC)) -> Respo
     try:
         key = await api_key(request)
         body = await parse_body(request, CompletionBody)
-        cap = (16 if body.max_tokens is None else body.max_tokens) * (body.n or 1)
+        # An auditor's budget is charged for the most this request may generate: every
+        # prompt's choices, not one prompt's (a 64-prompt batch costs 64 times one).
+        cap = ((16 if body.max_tokens is None else body.max_tokens) * (body.n or 1)
+               * len(_prompt_items(body)))
         await run_in_threadpool(audit_scope, request, key, body.model, cap)  # auditors' keys
         out = await run_in_threadpool(_complete, request, body)
     except ApiError as exc:
