@@ -106,3 +106,37 @@ def test_cli_grant_list_and_revoke(tmp_path: Path) -> None:
     bad = runner.invoke(app, ["audit", "grant", "nobody", "--model", "m", "--audit", "a",
                               "--project", str(project)])
     assert bad.exit_code == 2 and "no user named" in bad.output
+
+
+@pytest.mark.postgres
+def test_concurrent_requests_never_overspend_a_grant(postgres_store: Store) -> None:
+    """Twelve auditor requests race for a budget of five on PostgreSQL (real concurrent
+    writers): the grant row is locked for each check, so exactly five pass and the charge
+    equals the budget."""
+    import threading
+
+    from accord.audit import AuditGrant
+
+    with postgres_store.session() as session:
+        create_user(session, "audra", "correct horse battery", ["participant"])
+        grant_audit(session, "audra", ["m"], audit="race", token_budget=500,
+                    per_minute=1000)
+    start = threading.Barrier(12)
+    results: list[object] = []
+
+    def ask() -> None:
+        start.wait()
+        results.append(_gate(postgres_store, "audra", "m", tokens=100))
+
+    threads = [threading.Thread(target=ask) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(results) == 12
+    assert sum(r is None for r in results) == 5
+    assert {r.status for r in results if r is not None} == {429}
+    with postgres_store.session() as session:
+        assert session.scalars(select(AuditGrant)).one().tokens_used == 500
+        logged = session.scalars(select(AuditRequest)).all()
+        assert len(logged) == 12 and sum(r.status == 200 for r in logged) == 5
