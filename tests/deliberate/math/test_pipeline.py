@@ -212,3 +212,21 @@ def test_noise_labels_leave_participants_out_of_every_group():
     assert a.groups == [] and a.silhouettes == {} and a.best_k == 0
     assert all(p.group is None for p in a.participants)
     assert all(s.group_tallies == {} for s in a.statements)
+
+
+def test_meta_statements_are_left_out_of_the_grouping_as_polis_does():
+    # Polis's moderation update puts is-meta statements in mod-out with the moderated-out
+    # ones: the map and the groups are the same whichever of the two a statement is.
+    import dataclasses
+
+    conv = conversation_from_matrix(two_camps(20, 8, seed=3))
+    first = conv.statements[0]
+    as_meta = dataclasses.replace(conv, statements={
+        **conv.statements, 0: dataclasses.replace(first, is_meta=True)})
+    as_out = dataclasses.replace(conv, statements={
+        **conv.statements, 0: dataclasses.replace(first, moderated=-1)})
+    meta = analyze(as_meta, bridging=False)
+    out = analyze(as_out, bridging=False)
+    assert meta.group_of() == out.group_of()
+    assert [(p.x, p.y) for p in meta.participants] == [(p.x, p.y) for p in out.participants]
+    assert all(r.statement_id != 0 for g in meta.groups for r in g.representative)

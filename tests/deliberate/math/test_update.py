@@ -13,6 +13,7 @@ from accord.deliberate.math import (
     VoteMatrix,
     analyze,
     polis_update,
+    replay,
 )
 
 from ..helpers import conversation_from_matrix
@@ -53,6 +54,36 @@ def test_history_is_cut_into_time_buckets_and_merged_beyond_max_updates():
     assert analyze(conv, bridging=False, replay_interval_ms=10_000,
                    max_updates=5).n_updates == 5
     assert analyze(conv, bridging=False, history=False).n_updates == 1
+
+
+def test_k_margin_takes_the_smallest_k_near_the_best_silhouette():
+    two = VoteMatrix.from_log(conversation_from_matrix(camps(2, 15, 9, seed=1)).votes)
+    three = VoteMatrix.from_log(conversation_from_matrix(camps(3, 15, 9, seed=1)).votes)
+    # Started from the two-camp clusters (as in the test above), k = 3 scores best.
+    start, _ = polis_update(None, two, moderated_out=set())
+    _, plain = polis_update(start, three, moderated_out=set(), params=PolisParams(k_margin=0))
+    # No margin: Polis's rule, the best silhouette among the candidates.
+    assert plain.best_k == max(plain.candidates, key=lambda k: (plain.silhouettes[k], -k))
+    gap = plain.silhouettes[plain.best_k] - plain.silhouettes[2]
+    assert plain.best_k == 3 and gap > 0
+    _, within = polis_update(start, three, moderated_out=set(),
+                             params=PolisParams(k_margin=gap + 1e-9))
+    assert within.best_k == 2  # 3 does not beat 2 by more than the margin
+    _, beyond = polis_update(start, three, moderated_out=set(),
+                             params=PolisParams(k_margin=gap / 2))
+    assert beyond.best_k == 3
+
+
+def test_replay_reports_every_update_with_its_candidates():
+    conv = conversation_from_matrix(camps(2, 10, 6, seed=2))
+    seen = []
+    state, step, _, n = replay(conv.votes, set(), interval_ms=10_000,
+                               on_update=lambda st, sp: seen.append((st, sp)))
+    assert n == len(seen) == 12
+    assert seen[-1] == (state, step)
+    for _, sp in seen:
+        assert sp.best_k in sp.candidates
+        assert set(sp.candidates) <= set(sp.silhouettes) | {1}
 
 
 def _lloyd(X: np.ndarray, k: int, max_iter: int) -> tuple[np.ndarray, np.ndarray]:

@@ -11,6 +11,8 @@ each batch runs one ``polis_update`` on all votes seen so far.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from ._conversation import VoteLog
@@ -45,10 +47,19 @@ def _n_zeroed(full: VoteMatrix, keep: np.ndarray, params: PolisParams | None) ->
 
 
 def replay(log: VoteLog, moderated_out: set[int], *, params: PolisParams | None = None,
-           interval_ms: int = 60_000, max_updates: int = 400, seed: int = 0
+           interval_ms: int = 60_000, max_updates: int = 400, seed: int = 0,
+           on_update: Callable[[PolisState, PolisStep], None] | None = None
            ) -> tuple[PolisState, PolisStep, VoteMatrix, int]:
     """Run Polis's updates over the history; returns the final state and step, the final
-    vote matrix (moderated-out statements removed) and the number of updates run."""
+    vote matrix (moderated-out statements removed) and the number of updates run.
+
+    Args:
+        log, moderated_out: the vote history and the statements left out of the math.
+        params: Polis's constants; interval_ms, max_updates: the update schedule (see
+            :func:`update_boundaries`); seed: the analysis seed.
+        on_update: called with the state and step after every update (e.g. to study how
+            the silhouettes and the chosen k move over a conversation's life).
+    """
     order = log.chronological()
     chrono = VoteLog(log.voter_ids[order], log.statement_ids[order], log.values[order],
                      log.timestamps_ms[order])
@@ -70,6 +81,8 @@ def replay(log: VoteLog, moderated_out: set[int], *, params: PolisParams | None 
                                    seed=seed, vote_counts=full.votes_per_participant(),
                                    n_statements=full.shape[1],
                                    n_moderated_columns=_n_zeroed(full, keep, params))
+        if on_update is not None:
+            on_update(state, step)
     if step is None or state is None or matrix is None:
         raise ValueError("replay: no votes on statements that are not moderated out")
     return state, step, matrix, len(ends)

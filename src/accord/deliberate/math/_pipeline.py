@@ -142,7 +142,9 @@ def analyze(conversation: Conversation, pipeline: Pipeline | None = None, *, see
                               "voting")
         full = VoteMatrix.from_log(log)
     mod_out = conv.moderated_out()
-    grouping = pipe.grouping.group(log, full, mod_out, seed)
+    # Polis leaves meta statements out of the math as it does moderated-out ones (its
+    # mod-update puts both in mod-out): they say nothing about opinion, only the process.
+    grouping = pipe.grouping.group(log, full, mod_out | conv.meta_statements(), seed)
     matrix = grouping.matrix
 
     # Map the clustering's rows onto the full matrix's rows (same participants).
