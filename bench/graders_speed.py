@@ -5,7 +5,10 @@ the cheap reference a user might otherwise reach for.
 
 Baseline, "old path": what the heads' features cost before: a 256-token cut and a second
 forward pass over each answer's first 200 characters for the ``opening`` vector (refusal).
-Subject: a 128-token cut, the opening pooled from the same pass (``accord.graders._embed``).
+Subject: each head's own cut (session 5: 128 tokens for ``refusal`` / ``offensive``, 256
+for ``harmful_content``, harmful compliance and the moderation heads), the opening pooled
+from the same pass, texts under 128 tokens embedded once for both cuts
+(``accord.graders._embed``); ``--graders`` picks other heads (e.g. only 128-token ones).
 Both sort batches by length and use the same model, batch size and torch threads; the
 head arithmetic (a dot product) is negligible beside the transformer and is in the subject
 only.
@@ -19,7 +22,7 @@ timing of cache hits would flatter it). The subject scores the texts with ``refu
 or a screen would); the baseline with alt-profanity-check alone.
 
     OMP_NUM_THREADS=2 taskset -c 0,1 .venv/bin/python bench/graders_speed.py [--n 256]
-        [--rounds 5] [--threads 2] [--corpus xstest|tweets]
+        [--rounds 5] [--threads 2] [--corpus xstest|tweets] [--graders refusal,offensive]
 """
 
 from __future__ import annotations
@@ -99,6 +102,8 @@ def main() -> None:
     parser.add_argument("--corpus", choices=("xstest", "tweets"), default="xstest",
                         help="long chat answers (XSTest completions) or short texts "
                         "(tweets)")
+    parser.add_argument("--graders", default=",".join(SUBJECT),
+                        help="comma-separated real-text graders scored by the subject")
     args = parser.parse_args()
     import torch
 
@@ -106,7 +111,8 @@ def main() -> None:
     texts = _texts(data_dir(args.data), args.corpus)
     if len(texts) < args.n * (args.rounds + 1):
         raise SystemExit(f"need {args.n * (args.rounds + 1)} distinct texts, have {len(texts)}")
-    graders = [get_grader(n) for n in SUBJECT]
+    names = [n.strip() for n in args.graders.split(",") if n.strip()]
+    graders = [get_grader(n) for n in names]
     # Warm-up: load the model and the classifier (not timed).
     warm = as_exchanges(texts[:8])
     for g in graders:
@@ -143,7 +149,7 @@ def main() -> None:
     out = {"corpus": args.corpus, "n_per_round": args.n, "rounds": args.rounds,
            "threads": args.threads,
            "cpus_allowed": len(os.sched_getaffinity(0)), "median_words": words,
-           "graders": list(SUBJECT),
+           "graders": names,
            "subject_texts_per_s": {"median": statistics.median(subject),
                                    "min": min(subject), "max": max(subject)},
            "baseline_old_path_texts_per_s": {"median": statistics.median(baseline),

