@@ -4,6 +4,7 @@ HH-RLHF (``bench/reward_hh.py``) reads only the rest (issue 12)."""
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 from _resources import missing_resource
@@ -13,6 +14,11 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "reward_hh.py"
 
 
 def _reward_hh():
+    # The bench scripts import their shared helper as a sibling (`from _rounds import ...`),
+    # as they do when run from bench/; without this the test passed only after another
+    # module had put bench/ on the path.
+    if str(BENCH.parent) not in sys.path:
+        sys.path.insert(0, str(BENCH.parent))
     spec = importlib.util.spec_from_file_location("reward_hh", BENCH)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
