@@ -7,7 +7,10 @@ one answer to "what does seed s give for this prompt": the same text whoever ask
 
 A batch is left-padded so every row's next token is predicted from the last column, with
 explicit position ids so a row's positions are those it would have alone, and a KV cache so
-each step feeds one token per row. Each row draws from its own generator, keyed by
+each step feeds one token per row; the prompt pass computes only the last position's
+logits, and a row that ends leaves the batch, so a batch of replies of mixed lengths costs
+what each row's own length costs (transformers' ``generate`` keeps feeding finished rows
+padding until the longest one ends). Each row draws from its own generator, keyed by
 ``(seed, stream)`` (see ``accord.model._sampling``), one uniform number per token by
 inverse CDF: a row's text depends on the model, its prompt, the settings and its key, not
 on the batch it shares (the tiny float differences padding can cause almost never change a
@@ -153,12 +156,25 @@ def _emit(tokenizer: PreTrainedTokenizerBase, row: DecodeRow) -> bool:
     return False
 
 
-@torch.no_grad()
+def logits_argument(model: PreTrainedModel) -> dict[str, int]:
+    """``{"logits_to_keep": 1}`` when the model can compute the last position's logits only
+    (transformers' causal LMs can), else nothing: a prompt's other positions would cost a
+    vocabulary-sized projection each and are never read."""
+    return {"logits_to_keep": 1} if "logits_to_keep" in inspect.signature(
+        model.forward).parameters else {}
+
+
+# Inference mode, not only no_grad: no version counters or view tracking on the many small
+# tensors of a step, a few per cent at batch 1 on a CPU, where per-op overhead dominates.
+@torch.inference_mode()
 def decode(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
            rows: Sequence[DecodeRow], sampling: SamplingConfig, *, pad_id: int | None = None,
            stops: set[int] | None = None) -> None:
     """Continue every row in one batch until each stops, reaches its length or is
     cancelled; results land in the rows.
+
+    A row that ends leaves the batch (its KV-cache rows are dropped), so the rows still
+    going stop paying for it: replies of mixed lengths cost what their own lengths cost.
 
     Args:
         model: a causal LM in eval mode (the caller sets the mode and the CPU threads).
@@ -181,15 +197,16 @@ def decode(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
     seen = torch.where(mask.bool(), ids, ids[:, -1:])
     cache = DynamicCache()
     cache_arg = cache_argument(model)
+    keep_last = logits_argument(model)
+    active = list(rows)  # the rows still in the batch, in batch order
     step_ids = ids
     for step in range(max(r.max_new_tokens for r in rows)):
         with autocast(device):
             logits = model(input_ids=step_ids, attention_mask=mask, position_ids=positions,
-                           use_cache=True, **{cache_arg: cache}).logits[:, -1, :].float()
+                           use_cache=True, **{cache_arg: cache}, **keep_last
+                           ).logits[:, -1, :].float()
         picked = next_tokens(logits, seen, sampling, generators)
-        for row, token in zip(rows, picked, strict=True):
-            if row.finish_reason is not None:
-                continue
+        for row, token in zip(active, picked, strict=True):
             if row.cancelled is not None and row.cancelled():
                 row.finish("cancelled")
                 continue
@@ -201,14 +218,22 @@ def decode(model: PreTrainedModel, tokenizer: PreTrainedTokenizerBase,
                 continue
             if step + 1 >= row.max_new_tokens:
                 row.finish("length")
-        if all(r.finish_reason is not None for r in rows):
+        going = [k for k, r in enumerate(active) if r.finish_reason is None]
+        if not going:
             return
-        # A finished row is fed padding; what it is fed never reaches the other rows.
-        step_ids = torch.tensor([[pad_id if r.finish_reason is not None else t]
-                                 for r, t in zip(rows, picked, strict=True)], device=device)
+        if len(going) < len(active):
+            # Drop the ended rows from the batch and the cache: every later step is
+            # cheaper, and no remaining row ever attended to them.
+            index = torch.tensor(going, device=device)
+            cache.batch_select_indices(index)
+            mask, positions, seen = mask[index], positions[index], seen[index]
+            active = [active[k] for k in going]
+            generators = [generators[k] for k in going]
+            picked = [picked[k] for k in going]
+        step_ids = torch.tensor([[t] for t in picked], device=device)
         mask = torch.cat([mask, torch.ones_like(step_ids)], dim=-1)
         positions = positions[:, -1:] + 1
         seen = torch.cat([seen, step_ids], dim=-1)
-    for row in rows:
+    for row in active:
         if row.finish_reason is None:
             row.finish("length")
