@@ -1,4 +1,5 @@
-"""GRPO/RLOO: the mean reward of a toy objective rises; reward models plug in by path."""
+"""GRPO/RLOO: the mean reward of a toy objective rises; reward models plug in by path;
+every step's reward, KL and length are logged, and a held-out reward from step 0."""
 
 from __future__ import annotations
 
@@ -78,6 +79,36 @@ def test_rloo_is_an_option(base_dir, prompts, tmp_path):
     result = train_grpo(config, base_dir, prompts, [target_fraction], tmp_path / "rloo")
     assert result.stage == "rloo"
     assert expected_target_mass(result.model_dir, prompts) > before + 0.2
+
+
+def test_every_step_is_logged_and_held_out_prompts_are_scored_from_step_0(base_dir, prompts,
+                                                                          tmp_path):
+    config = GRPOStageConfig(max_steps=4, batch_size=4, num_generations=2,
+                             max_completion_length=6, eval_steps=2, eval_generations=2)
+    result = train_grpo(config, base_dir, prompts[:12], [target_fraction], tmp_path / "grpo",
+                        eval_prompts=prompts[12:])
+
+    steps = [h for h in result.log_history if "reward" in h]
+    assert [h["step"] for h in steps] == [1, 2, 3, 4]
+    for point in steps:
+        # What the report's curves and the diagnosis read, for every step.
+        for key in ("reward_std", "kl", "entropy", "completions/mean_length",
+                    "completions/clipped_ratio", "frac_reward_zero_std", "learning_rate"):
+            assert isinstance(point[key], float | int), (key, point)
+        assert 0.0 <= point["frac_reward_zero_std"] <= 1.0
+    held_out = [h for h in result.log_history if "eval_reward" in h]
+    assert [h["step"] for h in held_out] == [0, 2, 4]
+    for point in held_out:
+        assert 0.0 <= point["eval_reward"] <= 1.0  # the toy reward is a fraction
+    assert "eval_prompts" in result.datasets
+
+
+def test_without_held_out_prompts_nothing_is_evaluated(base_dir, prompts, tmp_path):
+    config = GRPOStageConfig(max_steps=2, batch_size=4, num_generations=2,
+                             max_completion_length=4)
+    result = train_grpo(config, base_dir, prompts, [target_fraction], tmp_path / "grpo")
+    assert not [h for h in result.log_history if "eval_reward" in h]
+    assert [h["step"] for h in result.log_history if "reward" in h] == [1, 2]
 
 
 @pytest.mark.parametrize(("changes", "message"), [

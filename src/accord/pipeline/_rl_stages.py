@@ -66,7 +66,7 @@ def _grpo_section() -> type[BaseModel]:
 
     return section_model("GRPOSection", GRPOStageConfig,
                          exclude=(*TRAIN_EXCLUDE, "reward_weights"),
-                         prompts=(int, 400), rbr_weight=(float, 1.0),
+                         prompts=(int, 400), eval_prompts=(int, 16), rbr_weight=(float, 1.0),
                          variants=(list[str], ["rm", "rm+rbr"]))
 
 
@@ -76,13 +76,67 @@ def grpo_prompts(world: Any, n: int) -> list[dict]:
             for p in world.prompts["rl"][:n]]
 
 
-def stage_prompts(ctx: StageContext, n: int) -> list[dict]:
-    """GRPO rows: the project's ``[data] prompts`` when given, else the world's RL prompts."""
+def stage_prompts(ctx: StageContext, n: int, held_out: int = 0) -> list[dict]:
+    """GRPO rows: the project's ``[data] prompts`` when given, else the world's RL prompts;
+    the first ``n``, or with ``held_out`` the ``held_out`` rows after them."""
     own = stage_data(ctx).get("prompts")
     if own is not None:
-        return [{"prompt": r["messages"], "response_type": r["response_type"]}
-                for r in own.rows[:n]]
-    return grpo_prompts(stage_world(ctx), n)
+        rows = [{"prompt": r["messages"], "response_type": r["response_type"]}
+                for r in own.rows[:n + held_out]]
+    else:
+        rows = grpo_prompts(stage_world(ctx), n + held_out)
+    return rows[n:] if held_out else rows
+
+
+CURVE_KEYS = {"reward": "reward", "reward_std": "reward_std", "kl": "kl",
+              "entropy": "entropy", "length": "completions/mean_length",
+              "clipped": "completions/clipped_ratio", "zero_std": "frac_reward_zero_std"}
+"""Per-step curve name → the TRL log key it is read from."""
+
+
+def grpo_curves(log_history: list[dict[str, Any]]) -> dict[str, list[list[float]]]:
+    """The per-step training curves and the held-out reward of a GRPO log history.
+
+    Args:
+        log_history: the trainer's logged points (``StageResult.log_history``).
+
+    Returns:
+        curve name → ``[[step, value], ...]`` for each of :data:`CURVE_KEYS` and
+        ``eval_reward`` / ``eval_kl`` (the held-out measurements, from step 0).
+    """
+    curves: dict[str, list[list[float]]] = {}
+    for point in log_history:
+        step = point.get("step")
+        if step is None:
+            continue
+        keys = {**CURVE_KEYS, "eval_reward": "eval_reward", "eval_kl": "eval_kl"}
+        for name, key in keys.items():
+            if isinstance(point.get(key), int | float) and (name.startswith("eval_")
+                                                            or "eval_reward" not in point):
+                curves.setdefault(name, []).append([float(step), float(point[key])])
+    return curves
+
+
+def _span_mean(points: list[list[float]], part: float, last: bool) -> float | None:
+    """Mean of the first (or last) ``part`` of a curve's points: one step's reward averages
+    a couple of prompts, so a single point says little."""
+    if not points:
+        return None
+    n = max(1, round(len(points) * part))
+    chosen = points[-n:] if last else points[:n]
+    return sum(p[1] for p in chosen) / len(chosen)
+
+
+def curve_figures(curves: dict[str, list[list[float]]]) -> dict[str, float | None]:
+    """Start and end of the reward curves: the training reward's first and last quarter,
+    the held-out reward's first and last measurement, and the last KL."""
+    held_out = curves.get("eval_reward") or []
+    kl = curves.get("kl") or []
+    return {"reward_start": _span_mean(curves.get("reward") or [], 0.25, last=False),
+            "reward_end": _span_mean(curves.get("reward") or [], 0.25, last=True),
+            "eval_reward_start": held_out[0][1] if held_out else None,
+            "eval_reward_end": held_out[-1][1] if held_out else None,
+            "kl_end": _span_mean(kl, 0.25, last=True)}
 
 
 GRPO_LABELS = {"rm": "SFT+GRPO (RM only)", "rm+rbr": "SFT+GRPO (RM+RBR)"}
@@ -104,11 +158,17 @@ def run_grpo(ctx: StageContext) -> dict[str, Any]:
     if unknown or not cfg.variants:
         raise AccordError(f"[grpo] variants = {cfg.variants}: allowed are 'rm' and 'rm+rbr'")
     rows = stage_prompts(ctx, cfg.prompts)
+    # Held out: prompts after the training ones, scored the same way at every measurement.
+    # None when the prompt set has no rows left after the training ones.
+    held_out = (stage_prompts(ctx, cfg.prompts, cfg.eval_prompts) or None
+                if cfg.eval_prompts > 0 else None)
     sft = ctx.inputs["sft"].figures
     rm_dir = ctx.inputs["reward"].figures["model_dir"]
     # The reward model's own signal (reviewers' comparisons) is inherited through it.
     rm_version = ctx.inputs["reward"].figures["model_version"]
     figures: dict[str, Any] = {"prompts": len(rows), "variants": {},
+                               "eval_prompts": len(held_out or []),
+                               # Held-out prompts only measure; no gradient comes from them.
                                "prompts_used": record_used_prompts(ctx, [r["prompt"]
                                                                          for r in rows])}
     for variant in cfg.variants:
@@ -125,16 +185,18 @@ def run_grpo(ctx: StageContext) -> dict[str, Any]:
         stage_cfg = build_dataclass(GRPOStageConfig, cfg, num_threads=training_threads(),
                                     reward_weights=weights)
         result = train_grpo(stage_cfg, sft["model_dir"], rows, sources,
-                            ctx.dir / variant.replace("+", "_"))
+                            ctx.dir / variant.replace("+", "_"), eval_prompts=held_out)
         suffix = "-rm" if variant == "rm" else "-rbr"
         name = register_trained(ctx, "grpo", result.model_dir, sft["model_version"], result, suffix,
                                 training_signal=signal(graders, models=[rm_version]),
                                 data_files=uses_data(ctx, "prompts"))
         rewards = [p["reward"] for p in result.log_history if "reward" in p]
+        curves = grpo_curves(result.log_history)
         figures["variants"][variant] = {
             "model_version": name, "model_dir": result.model_dir, "steps": result.steps,
             "reward_first": rewards[0] if rewards else None,
-            "reward_last": rewards[-1] if rewards else None, **loss_figures(result)}
+            "reward_last": rewards[-1] if rewards else None, **curve_figures(curves),
+            "curves": curves, **loss_figures(result)}
     figures["models"] = {}
     for variant, f in figures["variants"].items():
         figures["models"].update(models_figure(GRPO_LABELS[variant], f["model_version"],
@@ -143,13 +205,73 @@ def run_grpo(ctx: StageContext) -> dict[str, Any]:
 
 
 def _describe_grpo(fig: dict[str, Any]) -> str:
-    return "; ".join(f"{v}: reward {f['reward_first']:.2f} → {f['reward_last']:.2f}"
-                     for v, f in fig["variants"].items() if f["reward_first"] is not None)
+    parts = []
+    for v, f in fig["variants"].items():
+        if f.get("eval_reward_start") is not None:
+            parts.append(f"{v}: held-out reward {f['eval_reward_start']:.2f} → "
+                         f"{f['eval_reward_end']:.2f}")
+        elif f.get("reward_first") is not None:
+            parts.append(f"{v}: reward {f['reward_first']:.2f} → {f['reward_last']:.2f}")
+    return "; ".join(parts)
+
+
+_PANELS = (("reward (training, 5-step mean)", "reward"), ("held-out reward", "eval_reward"),
+           ("KL to the SFT model", "kl"), ("completion length (tokens)", "length"),
+           ("groups with no reward spread", "zero_std"), ("truncated completions", "clipped"))
+
+
+def _smooth(points: list[list[float]], window: int = 5) -> list[tuple[float, float]]:
+    """Trailing mean over ``window`` points: a step's reward averages two prompts."""
+    out = []
+    for i, (step, _) in enumerate(points):
+        chunk = points[max(0, i - window + 1):i + 1]
+        out.append((step, sum(p[1] for p in chunk) / len(chunk)))
+    return out
+
+
+def report_grpo(out: Any) -> list[Any]:
+    """The GRPO section: start/end figures per variant and the reward and KL curves."""
+    from accord.report import panels, paragraph, table
+
+    variants = out.figures.get("variants") or {}
+
+    def fmt(value: Any) -> str:
+        return "—" if value is None else f"{value:.3g}"
+
+    rows = [[v, f.get("steps"), fmt(f.get("reward_start")), fmt(f.get("reward_end")),
+             fmt(f.get("eval_reward_start")), fmt(f.get("eval_reward_end")),
+             fmt(f.get("kl_end")), fmt(f.get("seconds"))] for v, f in variants.items()]
+    parts: list[Any] = [
+        paragraph(f"{out.figures.get('prompts')} training prompts; the held-out reward is the "
+                  f"mean reward on {out.figures.get('eval_prompts', 0)} prompts the policy "
+                  "never trains on, measured before the first step and every few steps "
+                  "(the training reward of one step averages only a couple of prompts). A "
+                  "reward that rises while the KL stays small is learning; a reward that "
+                  "rises with a KL far above 1 is the policy finding the reward model's "
+                  "blind spots."),
+        table(["variant", "steps", "training reward, first ¼", "last ¼",
+               "held-out reward, start", "end", "KL, last ¼", "seconds"], rows)]
+    charts: dict[str, dict[str, list[tuple[float, float]]]] = {}
+    for title, key in _PANELS:
+        charts[title] = {}
+        for v, f in variants.items():
+            points = (f.get("curves") or {}).get(key) or []
+            charts[title][v] = _smooth(points) if key == "reward" else [tuple(p)
+                                                                        for p in points]
+    parts.append(panels(charts, xlabel="step",
+                        alt="Six small line charts against GRPO step, one line per variant ("
+                            + ", ".join(variants) + "): training reward, held-out reward, KL "
+                            "to the SFT model, completion length, share of groups with no "
+                            "reward spread, and share of truncated completions.",
+                        caption="GRPO per step (figures in the table above and in done.json: "
+                                "curves)."))
+    return [p for p in parts if p]
 
 
 # version 2: training signal in the lineage, prompts_used.json (issue 12)
 DPO = Stage("dpo", run_dpo, _dpo_section(), reads=("spec", "world", "sft", "review"),
             version="2", data=("preference",), describe=describe_trained, title="DPO")
-GRPO = Stage("grpo", run_grpo, _grpo_section(), version="2", data=("prompts",),
+# version 3: every step logged, held-out reward, curves and the report section (issue 13)
+GRPO = Stage("grpo", run_grpo, _grpo_section(), version="3", data=("prompts",),
              reads=("spec", "world", "sft", "reward", "rules"), describe=_describe_grpo,
-             title="GRPO (reward model, and reward model + rules)")
+             report=report_grpo, title="GRPO (reward model, and reward model + rules)")

@@ -232,3 +232,46 @@ def goal_grid(models: Sequence[str], goals: Sequence[str],
     return Markup('<table class="grid"><caption>{}</caption><thead><tr><th scope="col">model'
                   "</th>{}</tr></thead><tbody>{}</tbody></table>").format(
         caption, head, Markup("").join(body))
+
+
+def panels(charts: Mapping[str, Mapping[str, Sequence[tuple[float, float]]]], *, xlabel: str,
+           alt: str, caption: str, columns: int = 2) -> Markup:
+    """Several small line charts side by side over one x axis (e.g. reward, KL and length
+    against step), a series keeping its colour in every panel and one legend for all.
+
+    Args:
+        charts: panel title → {series name → [(x, y), ...]}; a series with fewer than two
+            points and a panel left with no series are skipped.
+        xlabel: The horizontal axis' label (every panel's).
+        alt: The image's text alternative.
+        caption: Shown under the chart.
+        columns: Panels per row.
+    """
+    charts = {title: {k: v for k, v in series.items() if len(v) >= 2}
+              for title, series in charts.items()}
+    charts = {title: series for title, series in charts.items() if series}
+    if not charts:
+        return Markup("")
+    if not _available():
+        return _missing(caption)
+    names = list(dict.fromkeys(name for series in charts.values() for name in series))
+    colour = {name: PALETTE[j % len(PALETTE)] for j, name in enumerate(names)}
+    cols = max(1, min(columns, len(charts)))
+    rows = -(-len(charts) // cols)
+    fig = _figure(3.6 * cols + 1.6, 2.5 * rows)
+    for i, (title, series) in enumerate(charts.items()):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        for name, points in series.items():
+            # Few points (held-out measurements) get markers; per-step curves stay lines.
+            marker = "o" if len(points) <= 12 else None
+            ax.plot([x for x, _ in points], [y for _, y in points], lw=1.3, marker=marker,
+                    ms=3, color=colour[name], label=name)
+        ax.set_title(title, fontsize="medium")
+        ax.set_xlabel(xlabel, fontsize="small")
+        ax.tick_params(labelsize="small")
+        ax.grid(alpha=0.3)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color=colour[n], lw=1.5) for n in names]
+    fig.legend(handles, names, loc="outside right upper", frameon=False, fontsize="small")
+    return _embed(fig, alt, caption)

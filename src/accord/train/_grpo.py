@@ -71,11 +71,16 @@ class GRPOStageConfig(TrainSettings):
     """Sampling temperature; the group needs diverse completions to compare."""
     top_p: float = 1.0
     """Nucleus sampling mass."""
-    learning_rate: float = 2e-5
-    """TRL's 1e-6 is for billion-parameter models; small ones move at 1e-5–1e-4."""
-    beta: float = 0.04
+    learning_rate: float = 3e-4
+    """Peak learning rate. TRL's 1e-6 is for billion-parameter models. At 2e-5 (this
+    default until session 5) the demo's 1M-parameter policy never left the SFT model in 30
+    steps (KL ≈ 4e-4 nats/token) and its reward only wandered with the prompts drawn; 3e-4
+    moves it (KL ≈ 0.06–0.18) and the held-out reward rises (bench/RESULTS.md, "GRPO
+    learns"); 1e-3 raises the reward by writing gibberish the reward model over-scores."""
+    beta: float = 0.2
     """KL coefficient towards the reference (> 0 keeps the policy near the SFT model; TRL's
-    GRPO default 0 would drop the reference altogether)."""
+    GRPO default 0 would drop the reference altogether). A small reward model is easy to
+    exploit, so the pull back is stronger than TRL's old 0.04."""
     epsilon: float = 0.2
     """Clipping range of the policy ratio."""
     num_iterations: int = 1
@@ -88,6 +93,15 @@ class GRPOStageConfig(TrainSettings):
     """GRPO only: divide advantages by the ``group`` or ``batch`` std, or ``none``."""
     normalize_advantages: bool = False
     """RLOO only: normalise advantages over the batch."""
+    logging_steps: int = 1
+    """Every step is logged: the reward, KL, length and zero-std curves of the report."""
+    eval_steps: int = 10
+    """With ``eval_prompts``: steps between two held-out reward measurements (also one
+    before the first step; none when ``max_steps`` is below it; 0 turns them off). The
+    training reward of a step averages a few prompts and jumps with them; the held-out
+    reward is the same prompts every time, so it shows learning."""
+    eval_generations: int = 2
+    """Completions sampled per held-out prompt at each measurement."""
 
 
 def _prompt_rows(data: Rows) -> list[dict[str, Any]]:
@@ -133,18 +147,43 @@ def _check_sources(config: GRPOStageConfig, rewards: Sequence[RewardSource]) -> 
                           f"num_generations={config.num_generations} (whole groups per step)")
 
 
+def _eval_arguments(config: GRPOStageConfig, eval_rows: list[dict[str, Any]] | None
+                    ) -> dict[str, Any]:
+    # A run shorter than one interval (a smoke test) is not measured: its per-step logs
+    # are its curves, and a measurement would cost more than its training.
+    if not eval_rows or config.eval_steps <= 0 or 0 < config.max_steps < config.eval_steps:
+        return {}
+    # Whole groups per eval batch; generating 16 prompts at once costs little more than 4.
+    batch = config.eval_generations * min(len(eval_rows), 16)
+    return {"eval_strategy": "steps", "eval_steps": config.eval_steps, "eval_on_start": True,
+            "num_generations_eval": config.eval_generations,
+            "per_device_eval_batch_size": batch}
+
+
 def build_grpo_trainer(config: GRPOStageConfig, model_dir: str | Path, prompts: Rows,
-                       rewards: Sequence[RewardSource], out_dir: str | Path) -> Any:
-    """The configured ``trl.GRPOTrainer`` or ``trl.RLOOTrainer`` (untrained)."""
+                       rewards: Sequence[RewardSource], out_dir: str | Path,
+                       eval_prompts: Rows | None = None) -> Any:
+    """The configured ``trl.GRPOTrainer`` or ``trl.RLOOTrainer`` (untrained).
+
+    Args:
+        config: the stage settings.
+        model_dir: the policy's starting model (and the KL reference).
+        prompts: training prompt rows or a JSONL path.
+        rewards: reward-model folders and/or reward functions.
+        out_dir: the stage folder.
+        eval_prompts: held-out prompt rows scored every ``config.eval_steps`` steps.
+    """
     from datasets import Dataset
     from transformers import AutoTokenizer
 
     _check_sources(config, rewards)
     model_dir = trainable_dir(model_dir)
     rows = _prompt_rows(prompts)
+    eval_rows = _prompt_rows(eval_prompts) if eval_prompts is not None else None
     tokenizer = AutoTokenizer.from_pretrained(str(model_dir))
     common = {
         **trainer_arguments(config, Path(out_dir)),
+        **_eval_arguments(config, eval_rows),
         "num_generations": config.num_generations,
         "max_completion_length": config.max_completion_length,
         "temperature": config.temperature, "top_p": config.top_p, "beta": config.beta,
@@ -154,23 +193,24 @@ def build_grpo_trainer(config: GRPOStageConfig, model_dir: str | Path, prompts: 
     # A LoRA reward model is scored through its merged copy (TRL loads reward models by path).
     sources = [str(trainable_dir(s, "reward model")) if isinstance(s, str | Path) else s
                for s in rewards]
+    datasets = {"train_dataset": Dataset.from_list(rows),
+                "eval_dataset": Dataset.from_list(eval_rows) if eval_rows else None}
     if config.algorithm == "rloo":
         from trl import RLOOConfig, RLOOTrainer
 
         args = RLOOConfig(**common, normalize_advantages=config.normalize_advantages)
-        return RLOOTrainer(model=str(model_dir), reward_funcs=sources, args=args,
-                           train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
-                           peft_config=peft_config(config))
+        return RLOOTrainer(model=str(model_dir), reward_funcs=sources, args=args, **datasets,
+                           processing_class=tokenizer, peft_config=peft_config(config))
     from trl import GRPOConfig, GRPOTrainer
 
     args = GRPOConfig(**common, loss_type=config.loss_type, scale_rewards=config.scale_rewards)
-    return GRPOTrainer(model=str(model_dir), reward_funcs=sources, args=args,
-                       train_dataset=Dataset.from_list(rows), processing_class=tokenizer,
-                       peft_config=peft_config(config))
+    return GRPOTrainer(model=str(model_dir), reward_funcs=sources, args=args, **datasets,
+                       processing_class=tokenizer, peft_config=peft_config(config))
 
 
 def train_grpo(config: GRPOStageConfig, model_dir: str | Path, prompts: Rows,
-               rewards: Sequence[RewardSource], out_dir: str | Path) -> StageResult:
+               rewards: Sequence[RewardSource], out_dir: str | Path,
+               eval_prompts: Rows | None = None) -> StageResult:
     """Online RL from ``model_dir`` on ``prompts``; the policy lands in ``out_dir/model``.
 
     Args:
@@ -181,6 +221,8 @@ def train_grpo(config: GRPOStageConfig, model_dir: str | Path, prompts: Rows,
         rewards: reward-model folders and/or reward functions, summed with
             ``config.reward_weights``: e.g. ``[reward_result.model_dir, RuleBasedReward(...)]``.
         out_dir: the stage folder (resumable; a finished stage returns its result).
+        eval_prompts: held-out prompt rows (none of ``prompts``): their mean reward is
+            logged as ``eval_reward`` before the first step and every ``config.eval_steps``.
 
     Returns:
         The :class:`StageResult`; ``log_history`` has the mean ``reward`` per logged step,
@@ -188,8 +230,12 @@ def train_grpo(config: GRPOStageConfig, model_dir: str | Path, prompts: Rows,
     """
     _check_sources(config, rewards)
     rows = _prompt_rows(prompts)
+    data = {"prompts": rows}
+    if eval_prompts is not None:
+        data["eval_prompts"] = _prompt_rows(eval_prompts)
     references = {"reference": str(model_dir)}
     references.update({f"reward_{i}": _source_name(s) for i, s in enumerate(rewards)})
-    return run_stage(config.algorithm, config, out_dir, model_dir, {"prompts": rows},
-                     lambda out: build_grpo_trainer(config, model_dir, rows, rewards, out),
+    return run_stage(config.algorithm, config, out_dir, model_dir, data,
+                     lambda out: build_grpo_trainer(config, model_dir, rows, rewards, out,
+                                                    data.get("eval_prompts")),
                      references=references)
