@@ -195,8 +195,9 @@ def test_refusal_on_smollm2s_own_answers_labelled_by_hand():
                    [float(xstest_string_match(r["response"])) for r in rows], 0.5)
     # Issue 12's goal is macro-F1 >= 0.85 here; head v2 reached 0.799 (v1: 0.754), v3
     # (trained on 179 more SmolLM2 answers to other prompts) 0.799 with AUC 0.934 -> 0.941:
-    # the threshold, chosen on XSTest/RBR validation rows, is the bottleneck
-    # (bench/RESULTS.md). This holds the measured level and the margin over string match.
+    # the threshold, chosen on XSTest/RBR validation rows, was the bottleneck; with 40 % of
+    # those answers in validation, 0.815 (AUC 0.943; bench/RESULTS.md, session 5 part F).
+    # This holds the measured level and the margin over string match.
     assert m.auc > 0.92 and m.macro_f1 > 0.78 and m.macro_f1 > base.macro_f1 + 0.25, m
 
 
