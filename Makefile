@@ -8,11 +8,12 @@ STAMP  := $(VENV)/.installed
 DEMO   ?= examples/demo
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint sysdeps install clean-demo help axe
+.PHONY: demo test smoke lint sysdeps install clean-demo help axe
 
 help:
 	@echo "make demo   - run the main job on the embedded demo project ($(DEMO))"
 	@echo "make test   - run every test (starts a throwaway PostgreSQL via scripts/with-postgres)"
+	@echo "make smoke  - the real-model smoke test: examples/smollm2 --profile quick in a temp copy"
 	@echo "make lint   - ruff"
 
 $(STAMP): pyproject.toml requirements.lock
@@ -44,6 +45,15 @@ demo: $(STAMP)
 test: $(STAMP) sysdeps axe
 	$(BIN)/ruff check src tests $(wildcard bench)
 	scripts/with-postgres $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The real-model smoke test (issue 13): the whole loop on SmolLM2-135M-Instruct with the
+# quick preset, in a throwaway copy so the example folder stays clean. Not part of `make
+# test` (which must stay under 20 minutes); .ci/run calls it after `make test`.
+smoke: $(STAMP)
+	@scripts/sysdeps --demo
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  cp -r examples/smollm2 "$$tmp/smollm2" && rm -rf "$$tmp/smollm2/.accord" && \
+	  $(BIN)/accord run "$$tmp/smollm2" --profile quick
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests $(wildcard bench)

@@ -9,13 +9,14 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 DEMO_SPEC = Path(__file__).resolve().parents[1] / "examples" / "demo" / "spec"
 
 
 @contextmanager
 def served_model(model_dir: Path, work: Path, *, name: str = "tiny",
-                 key_env: str = "OPENAI_API_KEY") -> Iterator[str]:
+                 key_env: str = "OPENAI_API_KEY", **customize: Any) -> Iterator[str]:
     """Serve ``model_dir`` as ``name``; yields the ``/v1`` base URL.
 
     Args:
@@ -24,6 +25,7 @@ def served_model(model_dir: Path, work: Path, *, name: str = "tiny",
         name: the model name clients ask for.
         key_env: environment variable that holds a valid API key while served (the
             OpenAI-compatible back ends read their key from it).
+        customize: more ``CustomizeSettings`` (e.g. ``max_resamples=0``).
     """
     from accord.accounts import create_user
     from accord.customize import ChatService, CustomizeSettings, create_api_key, load_runner
@@ -40,7 +42,8 @@ def served_model(model_dir: Path, work: Path, *, name: str = "tiny",
             record_spec_version(session, hash=spec.hash, content=spec.content(), name="demo")
             user = create_user(session, "auditor", "correct horse battery", ["reviewer"]).id
             key = create_api_key(session, user, "tests")[1]
-        settings = CustomizeSettings(requests_per_minute=100_000, max_tokens_limit=512)
+        settings = CustomizeSettings(**{"requests_per_minute": 100_000,
+                                        "max_tokens_limit": 512, **customize})
         service = ChatService(spec, settings, {name: runner}, store=store,
                               world_models={name})
         app = create_app(store, chat=service, customize=settings)

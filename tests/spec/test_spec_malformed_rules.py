@@ -31,7 +31,7 @@ CASES = [
             (
                 "rules.yaml:3:11: graders[0].kind: 'regexp' is not allowed; allowed: "
                 "regex, lexicon, profanity_classifier, hate_classifier, sentiment, "
-                "llm_judge"
+                "llm_judge, real_text"
             ),
         ],
         id="grader_kind_not_allowed",

@@ -153,8 +153,11 @@ def _run_suites_only(ctx: StageContext, rows: list[tuple[str, str, str]]) -> dic
             progress.advance(1)
     (ctx.dir / "ablation.json").write_text(json.dumps(table, indent=2))
     charts = suite_charts(table, ctx.dir / "charts")
+    from accord.pipeline._train_stages import write_ablation_cards
+
+    cards = write_ablation_cards(ctx, table, rows)  # the figures go into each model card
     return {"rows": [e["label"] for e in table], "charts": [str(c) for c in charts],
-            "prompt_overlap": overlap,
+            "prompt_overlap": overlap, "model_cards": cards,
             "suites": {e["label"]: {s: {f["metric"]: f["value"] for f in r["figures"]}
                                     for s, r in e["suites"].items()} for e in table},
             "measured_by": "public suites (real-text graders)"}

@@ -51,7 +51,59 @@ def run_world(ctx: StageContext) -> dict[str, Any]:
 
 
 def load_world(out: StageOutput) -> World:
+    """The world the stage saved.
+
+    Raises:
+        AccordError: the world stage was skipped (no stage of the project was found to read
+            it when the run started); the message says what to change.
+    """
+    if out.skipped:
+        raise AccordError(f"the demo world was not generated ({out.skipped}), yet a stage "
+                          "asked for it; give that stage's [data] file, or report this "
+                          "as a bug (accord.pipeline world_readers missed the stage)")
     return World.load(out.dir / "world")
+
+
+def world_readers(project: Project, state: dict[str, Any]) -> list[str]:
+    """The stages of ``project`` that read the demo world, given its tables and ``[data]``.
+
+    Each reads it only for what the project does not bring itself: pretraining from scratch
+    (tokenizer, pretrain), the world meter (eval, ablation with ``world_meter``), and the
+    demonstrations, pairs and prompts that ``[data]`` replaces.
+    """
+    from accord.pipeline._data import project_data
+    from accord.pipeline._stages import STAGES
+
+    by_name = {stage.name: stage for stage in STAGES}
+
+    def table(name: str) -> Any:
+        return project.section(name, by_name[name].config)
+
+    data = project_data(state, project)
+    missing = {kind for kind in ("sft", "preference", "prompts", "review_prompts")
+               if data.get(kind) is None}
+    readers = []
+    if not table("pretrain").base_model:
+        readers += ["tokenizer", "pretrain"]
+    if table("eval").world_meter:
+        readers.append("eval")
+    for stage, needs in (("review", {"review_prompts"}), ("sft", {"sft"}),
+                         ("reward", {"preference"}), ("dpo", {"preference"}),
+                         ("grpo", {"prompts"}), ("cai", {"prompts", "preference"})):
+        if needs & missing:
+            readers.append(stage)
+    if table("rules").source == "world":
+        readers.append("rules")
+    if table("ablation").world_meter:
+        readers.append("ablation")
+    return readers
+
+
+def _skip_world(project: Project, state: dict[str, Any]) -> str | None:
+    if world_readers(project, state):
+        return None
+    return ("no stage of this project reads it: the base model is imported, [data] gives "
+            "every training and review set, and the world meter is off")
 
 
 def _report_world(out: StageOutput) -> list[Any]:
@@ -60,6 +112,8 @@ def _report_world(out: StageOutput) -> list[Any]:
 
     from accord.report import paragraph, table
 
+    if out.skipped:
+        return [paragraph(f"Not generated: {out.skipped}.")]
     world = load_world(out)
     fig = out.figures
     parts: list[Any] = [paragraph(
@@ -127,11 +181,15 @@ def _imports_base_model(project: Project) -> str | None:
     return "base model: no tokenizer" if project.table("pretrain").get("base_model") else None
 
 
+def _skip_tokenizer(project: Project, state: dict[str, Any]) -> str | None:
+    if _imports_base_model(project):
+        return "the imported base model brings its tokenizer"
+    return None
+
+
 def run_tokenizer(ctx: StageContext) -> dict[str, Any]:
     from accord.model import train_tokenizer
 
-    if _imports_base_model(ctx.project):
-        return {"vocab_size": None, "skipped": "the imported base model brings its tokenizer"}
     world = load_world(ctx.inputs["world"])
     tokenizer = train_tokenizer(_pretrain_texts(world), ctx.config.vocab_size,
                                 ctx.dir / "tokenizer")
@@ -213,7 +271,8 @@ def run_pretrain(ctx: StageContext) -> dict[str, Any]:
             session, name=name, stage="pretrain", artifact_path=str(model_dir),
             spec_version=spec_id, root=project.root,
             config={**cfg.model_dump(mode="json"), SIGNAL_KEY: lineage},
-            datasets={"world": ctx.inputs["world"].figures["hash"]},
+            datasets=({} if ctx.inputs["world"].skipped
+                      else {"world": ctx.inputs["world"].figures["hash"]}),
             metrics={k: v for k, v in figures.items() if isinstance(v, int | float)})
     figures["model_version"] = name
     figures["models"] = models_figure("base", name, figures["model_dir"])
@@ -423,10 +482,10 @@ def _describe_eval(fig: dict[str, Any]) -> str:
 
 WORLD = Stage("world", run_world, WorldSection, version="1",
               describe=lambda f: f"{f['documents']} documents, ~{f['approx_tokens']} tokens",
-              report=_report_world, title="Demo world")
+              report=_report_world, title="Demo world", skip=_skip_world)
 TOKENIZER = Stage("tokenizer", run_tokenizer, TokenizerSection, reads=("world",),
-                  fingerprint=_imports_base_model,
-                  describe=lambda f: f.get("skipped") or f"vocab {f['vocab_size']}",
+                  fingerprint=_imports_base_model, skip=_skip_tokenizer,
+                  describe=lambda f: f"vocab {f['vocab_size']}",
                   title="Tokenizer")
 # version 2: the training signal (an imported model's origin) in the lineage (issue 12)
 PRETRAIN = Stage("pretrain", run_pretrain, PretrainSection, version="2",

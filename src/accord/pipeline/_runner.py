@@ -9,13 +9,21 @@ completion and carries the stage's figures and a fresh run id. So:
 * changing a knob changes that stage's key, so it and everything downstream re-run;
 * ``--force X`` re-runs X; its new run id invalidates everything that reads it;
 * a run interrupted mid-stage finds the same folder without ``done.json`` and re-runs the
-  stage there, so stages that checkpoint (pretraining) resume where they stopped.
+  stage there, so stages that checkpoint (pretraining) resume where they stopped;
+* a stage whose output no later stage of this project reads (the demo world and the
+  tokenizer in a project that imports a base model and gives its own ``[data]``) is
+  *skipped*: its ``done.json`` carries ``{"skipped": reason}`` and no work is done. The
+  reason is part of the key, so a project that starts reading it runs it.
+
+Each ``done.json`` also records the stage's CPU seconds (this process and its children):
+on a shared machine wall-clock time says more about the neighbours than about the stage.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import resource
 import shutil
 import time
 import uuid
@@ -49,6 +57,8 @@ class Stage:
         report: the stage's section of ``report.html`` (HTML fragments), if it has one.
         data: the ``[data]`` files (kinds) the stage reads when a project gives them; their
             SHA-256 is part of the stage's key, so a changed file re-runs it.
+        skip: ``(project, state) -> reason or None``: why no later stage of this project
+            reads the stage's output (it is then skipped with that reason), else None.
     """
 
     name: str
@@ -61,6 +71,7 @@ class Stage:
     report: Callable[[StageOutput], list[Any]] | None = None
     title: str = ""
     data: tuple[str, ...] = ()
+    skip: Callable[[Project, dict[str, Any]], str | None] | None = None
 
 
 @dataclass
@@ -74,6 +85,13 @@ class StageOutput:
     seconds: float
     figures: dict[str, Any]
     cached: bool = False
+    cpu_seconds: float | None = None
+    """CPU time of the stage (process and children); None for runs recorded before it."""
+
+    @property
+    def skipped(self) -> str | None:
+        """Why the stage was skipped (nothing of this project reads it), or None."""
+        return self.figures.get("skipped")
 
     @property
     def models(self) -> dict[str, dict[str, str]]:
@@ -139,8 +157,37 @@ def _new_defaults(config: BaseModel) -> set[str]:
             if getattr(config, name) == fields[name].get_default(call_default_factory=True)}
 
 
+_TORCH_THREADS: list[int] = []  # torch's own thread count, read before the first change
+
+
+def _stage_threads() -> int | None:
+    """Set torch's CPU threads for the next stage (``accord.train.contended_threads``: one
+    on an oversubscribed machine, where two threads that wait on each other are many times
+    slower); back to torch's own count when the machine is free again. Returns the count
+    set, or None when torch is left alone."""
+    import sys
+
+    from accord.train import contended_threads
+
+    threads = contended_threads()
+    if threads is None and "torch" not in sys.modules:
+        return None
+    import torch
+
+    if not _TORCH_THREADS:
+        _TORCH_THREADS.append(torch.get_num_threads())
+    torch.set_num_threads(threads or _TORCH_THREADS[0])
+    return threads
+
+
+def _cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 def stage_key(stage: Stage, project: Project, config: BaseModel,
-              inputs: dict[str, StageOutput]) -> str:
+              inputs: dict[str, StageOutput], skipped: str | None = None) -> str:
     parts = {
         "stage": stage.name,
         "version": stage.version,
@@ -155,6 +202,9 @@ def stage_key(stage: Stage, project: Project, config: BaseModel,
         given = data_fingerprint(project, stage.data)
         if given:
             parts["data"] = given
+    if skipped:
+        # Only when skipped, so keys of stages that run stay put.
+        parts["skipped"] = skipped
     return _digest(parts)[:16]
 
 
@@ -212,7 +262,8 @@ def run_pipeline(project: Project, stages: Sequence[Stage], *, start: str | None
             if dep not in outputs:
                 raise PipelineError(f"stage {stage.name} reads {dep}, which has not run")
             inputs[dep] = outputs[dep]
-        key = stage_key(stage, project, configs[stage.name], inputs)
+        reason = stage.skip(project, shared) if stage.skip else None
+        key = stage_key(stage, project, configs[stage.name], inputs, reason)
         work = root / f"{stage.name}-{key}"
         done = work / "done.json"
         must_run = started and (stage.name == start or stage.name in force
@@ -224,7 +275,8 @@ def run_pipeline(project: Project, stages: Sequence[Stage], *, start: str | None
             record = json.loads(done.read_text())
             figures = _moved(record["figures"], record.get("root"), str(project.root))
             outputs[stage.name] = StageOutput(stage.name, key, work, record["run_id"],
-                                              record["seconds"], figures, cached=True)
+                                              record["seconds"], figures, cached=True,
+                                              cpu_seconds=record.get("cpu_seconds"))
             skipped.append(stage.name)
             log(f"[{stage.name}] cached ({work.relative_to(project.root)})")
         else:
@@ -234,22 +286,33 @@ def run_pipeline(project: Project, stages: Sequence[Stage], *, start: str | None
                 # checkpoints so the stage can resume.
                 shutil.rmtree(work)
             work.mkdir(parents=True, exist_ok=True)
-            log(f"[{stage.name}] running")
-            t0 = time.monotonic()
-            ctx = StageContext(project, configs[stage.name], work, inputs, shared)
-            figures = stage.run(ctx)
+            t0, cpu0 = time.monotonic(), _cpu_seconds()
+            if reason:
+                figures: dict[str, Any] = {"skipped": reason}
+            else:
+                threads = _stage_threads()
+                log(f"[{stage.name}] running"
+                    + (f" ({threads} CPU thread{'s' if threads > 1 else ''})" if threads else ""))
+                ctx = StageContext(project, configs[stage.name], work, inputs, shared)
+                figures = stage.run(ctx)
             seconds = round(time.monotonic() - t0, 3)
+            cpu = round(_cpu_seconds() - cpu0, 3)
             record = {"stage": stage.name, "key": key, "run_id": uuid.uuid4().hex,
-                      "seconds": seconds, "figures": figures, "root": str(project.root),
+                      "seconds": seconds, "cpu_seconds": cpu, "figures": figures,
+                      "root": str(project.root),
                       "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
             tmp = work / "done.json.tmp"
             tmp.write_text(json.dumps(record, indent=2, default=str))
             tmp.replace(done)  # atomic: a crash leaves either no marker or a whole one
             outputs[stage.name] = StageOutput(stage.name, key, work, record["run_id"],
-                                              seconds, figures)
+                                              seconds, figures, cpu_seconds=cpu)
             ran.append(stage.name)
-            summary = stage.describe(figures) if stage.describe else ""
-            log(f"[{stage.name}] done in {seconds:.1f}s {summary}".rstrip())
+            if reason:
+                log(f"[{stage.name}] skipped: {reason}")
+            else:
+                summary = stage.describe(figures) if stage.describe else ""
+                log(f"[{stage.name}] done in {seconds:.1f}s (cpu {cpu:.0f}s) {summary}"
+                    .rstrip())
         if stage.name == until:
             break
     return RunResult(outputs, ran, skipped)

@@ -353,6 +353,65 @@ def describe_trained(fig: dict[str, Any]) -> str:
     return ", ".join(bits)
 
 
+def card_figures(suites: dict[str, Any]) -> dict[str, Any]:
+    """One ablation row's suite results as model-card figures: ``suite: metric`` →
+    ``{rate, low, high, n}``, the name marked where the suite's grader shares a source with
+    the model's training signal."""
+    figures: dict[str, Any] = {}
+    for suite, res in suites.items():
+        mark = (" (SELF-GRADED)" if res.get("independence", {}).get("verdict") == "self-graded"
+                else "")
+        for f in res["figures"]:
+            figures[f"{suite}: {f['metric']}{mark}"] = {
+                "rate": "n/a" if f["value"] is None else f["value"],
+                "low": f.get("low"), "high": f.get("high"), "n": f.get("n")}
+    return figures
+
+
+def write_ablation_cards(ctx: StageContext, entries: list[dict[str, Any]],
+                         rows: list[tuple[str, str, str]]) -> list[str]:
+    """Rewrite each measured model's card (``README.md`` in its folder) with the
+    ablation's figures for it: trained models from their stage result (lineage, data
+    hashes, settings), the imported base model from its source.
+
+    Args:
+        ctx: the ablation stage's context.
+        entries: the ablation's rows (``label``, ``model_version``, ``suites``).
+        rows: (label, model version, model folder) of each row.
+
+    Returns:
+        The cards written.
+    """
+    from accord.model import write_model_card
+    from accord.spec import load_spec
+    from accord.train import StageResult, write_stage_card
+
+    spec_version = load_spec(ctx.project.spec_dir).version
+    folders = {label: Path(folder) for label, _, folder in rows}
+    written = []
+    for entry in entries:
+        folder = folders.get(entry["label"])
+        if folder is None or not folder.is_dir() or not entry.get("suites"):
+            continue
+        figures = card_figures(entry["suites"])
+        name = f"{entry['model_version']} ({entry['label']})"
+        done = folder.parent / "result.json"
+        if done.is_file():
+            result = StageResult.from_dict(json.loads(done.read_text()))
+            # The result may have been written where the project used to be.
+            result.model_dir = str(folder)
+            card = write_stage_card(result, spec_version=spec_version, figures=figures,
+                                    name=name)
+        else:
+            pretrain = ctx.inputs.get("pretrain")
+            source = pretrain.figures.get("base_model") if pretrain else None
+            card = write_model_card(folder, {"name": name, "stage": "pretrain",
+                                             "base_model": source or "pretrained by Accord",
+                                             "spec_version": spec_version}, figures)
+        written.append(str(card))
+    return written
+
+
 # version 2: training signal in the lineage, prompts_used.json (issue 12)
 SFT = Stage("sft", run_sft, _sft_section(), reads=("spec", "world", "pretrain", "review"),
             version="2", data=("sft",),

@@ -13,7 +13,8 @@ from accord.spec._formula import evaluate
 # The kinds a spec may name: accord.graders registers each;
 # tests/graders checks the two agree.
 GraderKind = Literal[
-    "regex", "lexicon", "profanity_classifier", "hate_classifier", "sentiment", "llm_judge"
+    "regex", "lexicon", "profanity_classifier", "hate_classifier", "sentiment", "llm_judge",
+    "real_text",
 ]
 GRADER_KINDS: tuple[str, ...] = get_args(GraderKind)
 # Best first: a completion takes the first class whose formula holds.

@@ -76,7 +76,8 @@ class TrainSettings:
     gradient_checkpointing: bool = False
     """Recompute activations in the backward pass: saves memory on big models, slows small."""
     num_threads: int | None = None
-    """CPU intra-op threads while training; None leaves torch's setting alone."""
+    """CPU intra-op threads while training; None picks them (:func:`contended_threads`:
+    one on an oversubscribed machine, else torch's setting)."""
     lora: bool | dict[str, Any] | None = None
     """LoRA adapters (``peft``) instead of full fine-tuning: True for the defaults of
     :data:`LORA_DEFAULTS`, or a dict of some of its keys; None/False trains every weight.
@@ -361,6 +362,32 @@ def trainer_arguments(settings: TrainSettings, out_dir: Path) -> dict[str, Any]:
     }
 
 
+def contended_threads() -> int | None:
+    """The CPU intra-op threads to use now: ``ACCORD_NUM_THREADS`` when set; 1 when the
+    machine is oversubscribed (1-minute load average above twice its cores); else None
+    (torch's own setting, one thread per core; ``accord.model.available_cores``).
+
+    Why: torch's CPU kernels split each operation across threads that meet at a barrier,
+    so when other processes hold the cores, every operation waits for the thread that was
+    descheduled. Measured on 2 shared cores at load 16-18 (bench/RESULTS.md, issue 13
+    part D): one SFT step of SmolLM2-135M took 68-168 s with 2 threads and 13-14 s with 1.
+    On an idle machine the load stays below the threshold and every core is used.
+    """
+    given = os.environ.get("ACCORD_NUM_THREADS", "").strip()
+    if given:
+        if not given.isdigit() or int(given) < 1:
+            raise AccordError(f"ACCORD_NUM_THREADS={given!r}: give a whole number >= 1")
+        return int(given)
+    from accord.model import available_cores
+
+    cores = available_cores()
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # no load average on this platform
+        return None
+    return 1 if cores > 1 and load > 2 * cores else None
+
+
 # ---------------------------------------------------------------------------- progress
 
 
@@ -585,8 +612,9 @@ def run_stage(stage: str, settings: TrainSettings, out_dir: str | Path, parent: 
     import torch
 
     threads_before = torch.get_num_threads()
-    if settings.num_threads:
-        torch.set_num_threads(settings.num_threads)
+    threads = settings.num_threads or contended_threads()
+    if threads:
+        torch.set_num_threads(threads)
     try:
         output = trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     finally:
