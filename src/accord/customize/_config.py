@@ -48,10 +48,11 @@ class CustomizeSettings(BaseModel):
     feedback_overlap: int = Field(2, ge=1)
     """Reviewers per item in the feedback review batch."""
     disclosure_graders: dict[str, str] = Field(
-        default_factory=lambda: {"political_perspective": "one_sided"})
+        default_factory=lambda: {"political_perspective": "takes_perspective"})
     """Option -> a registered grader: that option's disclosure is shown only when the
-    grader says the answer takes the stance (``one_sided``: argues one side only), so a
-    balanced answer is never labelled as leaning one way. Options not named here are
-    always disclosed."""
+    grader says the answer takes the chosen value (``takes_perspective``: the exchange is
+    political, the answer leans to the chosen perspective rather than the option's other
+    values, and it argues one side), so neither a balanced answer nor a tea recipe is
+    labelled as leaning one way. Options not named here are always disclosed."""
     deployment: Deployment = Field(default_factory=Deployment)
     """The operator's layer: narrow or fix options, with reasons shown to users."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from accord.customize._config import CustomizeSettings
-from accord.customize._profiles import CLIENT_SYSTEM_HEADER, Effective
+from accord.customize._profiles import CLIENT_SYSTEM_HEADER, Effective, OptionView
 from accord.customize._repo import new_answer_id, record_answer
 from accord.customize._screens import BoundChecker, Verdict, screens_of_set
 from accord.errors import AccordError
@@ -212,9 +212,16 @@ class ChatService:
     def disclosures(self, req: ChatRequest, body: str | None) -> list[str]:
         """The disclosures to show with ``body``. An option named in ``[customize]
         disclosure_graders`` (the political perspective) is disclosed only when its grader
-        says the answer takes that stance (real-text models; the demo world's models
-        always disclose); ``body=None`` (a stream that has not written it yet) leaves
-        those out."""
+        says the answer takes the chosen value (real-text models; the demo world's models
+        always disclose); the grader reads the chosen value and every value's spec
+        sentence from the exchange's ``info`` (``option``, ``perspective``,
+        ``perspectives``). ``body=None`` (a stream that has not written it yet) leaves
+        those out.
+
+        Args:
+            req: the request (its profile says which options need a disclosure).
+            body: the answer, or ``None`` before it is written.
+        """
         views = [v for v in req.effective.options if v.disclosure]
         if not views or req.model in self.world_models:
             # The demo world's model writes the world's stances on cue; its disclosures
@@ -224,15 +231,23 @@ class ChatService:
         for view in views:
             grader_name = self.settings.disclosure_graders.get(view.id)
             graded = grader_name is not None
-            if not graded or (body is not None and self._takes_stance(grader_name, req, body)):
+            if not graded or (body is not None
+                              and self._takes_stance(grader_name, req, view, body)):
                 out.append(view.disclosure)
         return out
 
-    def _takes_stance(self, grader_name: str, req: ChatRequest, body: str) -> bool:
+    def _takes_stance(self, grader_name: str, req: ChatRequest, view: OptionView,
+                      body: str) -> bool:
         from accord.graders import Exchange, get_grader
 
+        option = next((o for o in self.spec.bounds.customisation if o.id == view.id), None)
+        sentences = option.instructions if option is not None else {}
+        # The chosen value and what every value means in this spec: a stance grader
+        # (takes_perspective) compares the answer with each; others ignore ``info``.
+        info = {"option": view.id, "perspective": view.value,
+                "perspectives": {v: sentences.get(v, "") for v in view.values}}
         grader = get_grader(grader_name)
-        return bool(grader.label([Exchange(self.conversation(req), body)])[0])
+        return bool(grader.label([Exchange(self.conversation(req), body, info)])[0])
 
     def compose(self, req: ChatRequest, body: str) -> str:
         """The answer as shown: the disclosures the profile requires, then the body."""

@@ -6,7 +6,8 @@ version, the tables, data and models it reads, with hashes). Two ways in, both h
 
 - **kinds** (``@grader_kind(name, ParamsModel)``): ``regex``, ``lexicon``,
   ``profanity_classifier``, ``hate_classifier``, ``sentiment`` and ``llm_judge`` (a
-  language model over any ``accord.model`` backend); the spec's ``graders:`` entries are built with
+  language model over any ``accord.model`` backend), ``real_text`` (one of the real-text
+  graders below, by ``name``); the spec's ``graders:`` entries are built with
   :func:`build_grader`, binding a proposition's question where the kind asks one;
 - **named graders** (``@named_grader(name)``), ready-made: the **real-text graders**
   (``refusal``, ``harmful_compliance``, ``offensive``, ``harmful_content``,
@@ -23,7 +24,7 @@ docs/graders.md.
 """
 
 from accord._locale import ensure_utf8_locale
-from accord.graders import _reviewer, _screens  # noqa: F401  (register the named graders)
+from accord.graders import _real_kind, _reviewer, _screens, _stance  # noqa: F401  (registrations)
 from accord.graders._balance import balance_features, one_sided_score
 from accord.graders._base import (
     Exchange,
