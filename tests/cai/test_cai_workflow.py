@@ -13,7 +13,8 @@ from accord.errors import AccordError
 from accord.model import LocalBackend, SamplingConfig, load_model
 from accord.world import PRINCIPLES, World
 
-TINY = CAIConfig(prompts=3, feedback_prompts=3, agreement_pairs=4, sft_steps=1, dpo_steps=1,
+TINY = CAIConfig(prompts=3, feedback_prompts=3, agreement_pairs=4, reviewer_pairs=2,
+                 sft_steps=1, dpo_steps=1,
                  max_new_tokens=6, min_confidence=0.5, vet=False, batch_size=4,
                  num_threads=1)
 
@@ -38,6 +39,8 @@ def test_bad_values_are_rejected_with_their_names() -> None:
         CAIConfig(prompts=0, min_confidence=0.3)
     with pytest.raises(AccordError, match="agreement_pairs=-1"):
         CAIConfig(agreement_pairs=-1)
+    with pytest.raises(AccordError, match="reviewer_pairs=-1"):
+        CAIConfig(reviewer_pairs=-1)
 
 
 def test_tiny_run_trains_both_models_and_measures_the_critic(
@@ -62,7 +65,7 @@ def test_tiny_run_trains_both_models_and_measures_the_critic(
     labels = (tmp_path / "ai_feedback.jsonl").read_text(encoding="utf-8").splitlines()
     assert len(labels) == fig["ai_pairs"]
     assert fig["agreement"]["world_truth"]["n"] == 4  # the first agreement_pairs only
-    assert fig["agreement"]["reviewers"]["n"] == 3
+    assert fig["agreement"]["reviewers"]["n"] == 2  # 3 given, reviewer_pairs caps them
     load_model(done.sl.model_dir)
     assert Path(done.sl.model_dir).is_relative_to(tmp_path / "sl_cai")
     if fig["ai_pairs_trained"]:

@@ -49,6 +49,9 @@ class CAIConfig:
     """Principles sampled per AI-feedback label (their votes are averaged)."""
     agreement_pairs: int = 150
     """Ground-truth pairs labelled to measure the feedback model (0 skips it)."""
+    reviewer_pairs: int = 0
+    """At most this many reviewers' pairs labelled to measure the feedback model against
+    people (0: all of them; a smoke run caps it, each pair costs four judgements)."""
     min_confidence: float = 0.6
     """AI labels below this confidence are not trained on (nor revisions, when vetted)."""
     vet: bool = True
@@ -87,8 +90,9 @@ class CAIConfig:
                                  "sft_steps", "dpo_steps", "max_new_tokens", "batch_size",
                                  "max_length")
                     if getattr(self, name) < 1]
-        if self.agreement_pairs < 0:
-            problems.append(f"agreement_pairs={self.agreement_pairs} must be >= 0")
+        for name in ("agreement_pairs", "reviewer_pairs"):
+            if getattr(self, name) < 0:
+                problems.append(f"{name}={getattr(self, name)} must be >= 0")
         if not 0.5 <= self.min_confidence <= 1.0:
             problems.append(f"min_confidence={self.min_confidence} must be in [0.5, 1]")
         if problems:
@@ -220,6 +224,8 @@ def train_cai(config: CAIConfig, *, principles: Any, prompts: Sequence[Any],
     # How far the feedback model can be trusted: given labelled pairs and ground truth.
     agreement: dict[str, Any] = {}
     reviewers = [_pair(r) for r in reviewer_pairs]
+    if config.reviewer_pairs:
+        reviewers = reviewers[:config.reviewer_pairs]
     if reviewers:
         ai = feedback_labels(judge.score, reviewers, principles,
                              n_principles=config.n_principles, seed=config.seed)
