@@ -5,6 +5,7 @@ copy (``accord model merge``) gives the same outputs; a changed or missing base 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from accord.model import (
     read_lineage,
     resolve_model,
     weights_sha256,
+    write_lineage,
 )
 from accord.train import SFTStageConfig, build_sft_trainer, train_sft
 
@@ -62,7 +64,9 @@ def test_the_adapter_folder_carries_its_lineage_and_card(pretrained,
     folder = Path(adapter.model_dir)
     assert is_adapter_dir(folder) and not (folder / "config.json").exists()
     lineage = read_lineage(folder)
+    relative = os.path.relpath(pretrained.model_dir.resolve(), folder.resolve())
     assert lineage["base_model"] == {"path": str(pretrained.model_dir.resolve()),
+                                     "relative_path": relative,
                                      "sha256": weights_sha256(pretrained.model_dir)}
     assert lineage["adapter"] == {"r": 4, "alpha": 8, "dropout": 0.0,
                                   "target_modules": "all-linear"}
@@ -124,6 +128,27 @@ def test_an_adapter_whose_base_changed_or_went_is_refused(adapter, tmp_path):
     with pytest.raises(AccordError, match="changed since the adapter was trained"):
         LocalBackend(copy)
     lineage["base_model"]["path"] = str(tmp_path / "gone")
+    lineage["base_model"]["relative_path"] = "../gone-too"
     (copy / "lineage.json").write_text(json.dumps(lineage))
     with pytest.raises(AccordError, match=r"base model .* is not there any more"):
         resolve_model(copy)
+
+
+def test_a_copied_project_loads_its_own_base_model(adapter, pretrained, tmp_path):
+    """The lineage keeps the base's path relative to the adapter: after the project is
+    copied, the copy's adapter loads the copy's base, not the original's (and still when
+    the original is gone)."""
+    project = tmp_path / "project"
+    shutil.copytree(pretrained.model_dir, project / "base")
+    shutil.copytree(adapter.model_dir, project / "stages" / "sft" / "model")
+    lineage = read_lineage(adapter.model_dir)
+    write_lineage(project / "stages" / "sft" / "model", project / "base",
+                  lineage["adapter"], lineage["task"])
+    copy = tmp_path / "copy"
+    shutil.copytree(project, copy)
+    original_base = str((project / "base").resolve())
+    assert read_lineage(copy / "stages" / "sft" / "model")["base_model"]["path"] == original_base
+    shutil.rmtree(project)
+    backend = LocalBackend(copy / "stages" / "sft" / "model")
+    reply = backend.generate(PROMPTS[:1], SamplingConfig(temperature=0.0, max_new_tokens=4))
+    assert len(reply) == 1

@@ -88,7 +88,11 @@ def write_lineage(adapter_dir: str | Path, base_dir: str | Path, adapter: Mappin
         extra: more fields (stage, datasets, ...), stored as given.
     """
     base_dir = Path(base_dir).resolve()
-    lineage = {"base_model": {"path": str(base_dir), "sha256": weights_sha256(base_dir)},
+    # The base's path relative to the adapter too: a copied (or moved) project finds its
+    # own base model first, not the original's (the SHA-256 still has to match).
+    relative = os.path.relpath(base_dir, Path(adapter_dir).resolve())
+    lineage = {"base_model": {"path": str(base_dir), "relative_path": relative,
+                              "sha256": weights_sha256(base_dir)},
                "adapter": dict(adapter), "task": task, **extra}
     (Path(adapter_dir) / LINEAGE).write_text(json.dumps(lineage, indent=2, default=str))
     return lineage
@@ -101,7 +105,11 @@ def adapter_base(adapter_dir: str | Path, *, check_hash: bool = True) -> Path:
         AccordError: the base is missing, or its weights changed since training.
     """
     lineage = read_lineage(adapter_dir)
-    base = lineage.get("base_model", {}).get("path")
+    recorded = lineage.get("base_model", {})
+    base = recorded.get("path")
+    relative = recorded.get("relative_path")
+    if relative and (Path(adapter_dir) / relative).exists():
+        base = str((Path(adapter_dir) / relative).resolve())
     if not base or not Path(base).exists():
         raise AccordError(f"adapter {adapter_dir}: its base model {base!r} is not there any "
                           "more; restore it, or load a merged copy (accord model merge)")
