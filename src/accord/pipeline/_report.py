@@ -64,9 +64,17 @@ def _read_json(path: Path) -> Any:
 
 
 def _ablation(outputs: dict[str, StageOutput]) -> list[dict[str, Any]] | None:
+    """The ablation's demo-world meter entries (``held_out`` probes), or None.
+
+    A project with the world meter off (e.g. examples/smollm2) measures its models on the
+    public suites only; those figures have their own section and charts, so the world-meter
+    summary and charts here are left out rather than read from entries that lack them.
+    """
     out = outputs.get("ablation")
     entries = _read_json(out.dir / "ablation.json") if out else None
-    return entries if isinstance(entries, list) and entries else None
+    if not isinstance(entries, list) or not entries:
+        return None
+    return entries if all("held_out" in e for e in entries) else None
 
 
 def _interval(row: dict[str, Any]) -> str:
