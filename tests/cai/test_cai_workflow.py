@@ -41,6 +41,8 @@ def test_bad_values_are_rejected_with_their_names() -> None:
         CAIConfig(agreement_pairs=-1)
     with pytest.raises(AccordError, match="reviewer_pairs=-1"):
         CAIConfig(reviewer_pairs=-1)
+    with pytest.raises(AccordError, match=r"max_prompt_tokens=0 must be >= 1 \(or left out\)"):
+        CAIConfig(max_prompt_tokens=0)
 
 
 def test_tiny_run_trains_both_models_and_measures_the_critic(

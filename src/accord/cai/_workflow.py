@@ -65,6 +65,10 @@ class CAIConfig:
     """SL-CAI's SFT learning rate (DPO keeps ``accord.train.DPOStageConfig``'s)."""
     max_new_tokens: int = 48
     """Reply length cap for answers, critiques and revisions."""
+    max_prompt_tokens: int | None = None
+    """``accord run`` only: prompts longer than this many tokens under the model's chat
+    template are skipped (``accord.train.fit_prompts``; None keeps all). Each answer is
+    critiqued, revised and judged with its whole conversation in front of it."""
     seed: int = 0
     """Seeds sampling, principle draws and training."""
 
@@ -90,6 +94,9 @@ class CAIConfig:
                                  "sft_steps", "dpo_steps", "max_new_tokens", "batch_size",
                                  "max_length")
                     if getattr(self, name) < 1]
+        if self.max_prompt_tokens is not None and self.max_prompt_tokens < 1:
+            problems.append(f"max_prompt_tokens={self.max_prompt_tokens} must be >= 1 "
+                            "(or left out)")
         for name in ("agreement_pairs", "reviewer_pairs"):
             if getattr(self, name) < 0:
                 problems.append(f"{name}={getattr(self, name)} must be >= 0")

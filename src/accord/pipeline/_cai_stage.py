@@ -53,6 +53,11 @@ def run_cai(ctx: StageContext) -> dict[str, Any]:
     # The project's own prompts and held-out pairs ([data]) replace the world's.
     prompts = ([{"messages": r["messages"]} for r in own_prompts.rows] if own_prompts
                else world.prompts["rl"])
+    if config.max_prompt_tokens:
+        from accord.train import fit_prompts
+
+        prompts = fit_prompts(prompts, ctx.inputs["pretrain"].figures["model_dir"],
+                              config.max_prompt_tokens, key="messages")
     if own_pairs is not None:
         _, held = split_pairs([as_pair(r) for r in own_pairs.rows], 0.1, config.seed)
     else:

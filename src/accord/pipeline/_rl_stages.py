@@ -76,15 +76,22 @@ def grpo_prompts(world: Any, n: int) -> list[dict]:
             for p in world.prompts["rl"][:n]]
 
 
-def stage_prompts(ctx: StageContext, n: int, held_out: int = 0) -> list[dict]:
+def stage_prompts(ctx: StageContext, n: int, held_out: int = 0,
+                  max_tokens: int | None = None) -> list[dict]:
     """GRPO rows: the project's ``[data] prompts`` when given, else the world's RL prompts;
-    the first ``n``, or with ``held_out`` the ``held_out`` rows after them."""
+    the first ``n``, or with ``held_out`` the ``held_out`` rows after them. With
+    ``max_tokens``, only the prompts that fit it (``accord.train.fit_prompts``) count."""
     own = stage_data(ctx).get("prompts")
     if own is not None:
         rows = [{"prompt": r["messages"], "response_type": r["response_type"]}
-                for r in own.rows[:n + held_out]]
+                for r in own.rows]
     else:
         rows = grpo_prompts(stage_world(ctx), n + held_out)
+    if max_tokens:
+        from accord.train import fit_prompts
+
+        rows = fit_prompts(rows, ctx.inputs["pretrain"].figures["model_dir"], max_tokens)
+    rows = rows[:n + held_out]
     return rows[n:] if held_out else rows
 
 
@@ -157,11 +164,11 @@ def run_grpo(ctx: StageContext) -> dict[str, Any]:
     unknown = sorted(set(cfg.variants) - {"rm", "rm+rbr"})
     if unknown or not cfg.variants:
         raise AccordError(f"[grpo] variants = {cfg.variants}: allowed are 'rm' and 'rm+rbr'")
-    rows = stage_prompts(ctx, cfg.prompts)
+    rows = stage_prompts(ctx, cfg.prompts, max_tokens=cfg.max_prompt_tokens)
     # Held out: prompts after the training ones, scored the same way at every measurement.
     # None when the prompt set has no rows left after the training ones.
-    held_out = (stage_prompts(ctx, cfg.prompts, cfg.eval_prompts) or None
-                if cfg.eval_prompts > 0 else None)
+    held_out = (stage_prompts(ctx, cfg.prompts, cfg.eval_prompts, cfg.max_prompt_tokens)
+                or None if cfg.eval_prompts > 0 else None)
     sft = ctx.inputs["sft"].figures
     rm_dir = ctx.inputs["reward"].figures["model_dir"]
     # The reward model's own signal (reviewers' comparisons) is inherited through it.
@@ -273,5 +280,6 @@ DPO = Stage("dpo", run_dpo, _dpo_section(), reads=("spec", "world", "sft", "revi
             version="2", data=("preference",), describe=describe_trained, title="DPO")
 # version 3: every step logged, held-out reward, curves and the report section (issue 13)
 GRPO = Stage("grpo", run_grpo, _grpo_section(), version="3", data=("prompts",),
-             reads=("spec", "world", "sft", "reward", "rules"), describe=_describe_grpo,
+             reads=("spec", "world", "pretrain", "sft", "reward", "rules"),
+             describe=_describe_grpo,
              report=report_grpo, title="GRPO (reward model, and reward model + rules)")

@@ -538,6 +538,48 @@ def _versions() -> dict[str, str]:
             "trl": trl.__version__}
 
 
+def fit_prompts(rows: Sequence[Mapping[str, Any]], tokenizer_dir: str | Path,
+                max_tokens: int | None, key: str = "prompt") -> list[dict[str, Any]]:
+    """The rows whose prompt fits ``max_tokens`` tokens once rendered for the model.
+
+    A prompt is measured as the model will see it: ``row[key]`` (a message list) through
+    the tokenizer's chat template with the generation prompt, its default system prompt
+    included. Longer rows are dropped, not cut: a multi-turn conversation cut at a token
+    count loses the turn it ends on. Order is kept, so the first ``n`` of the result are
+    the first ``n`` that fit.
+
+    Args:
+        rows: prompt rows (``{key: [messages], ...}``).
+        tokenizer_dir: a folder with the model's tokenizer (the base model's: fine-tuning
+            does not change it).
+        max_tokens: the limit; None (or 0) keeps every row.
+
+    Raises:
+        AccordError: ``max_tokens`` is negative, or no row fits.
+    """
+    if not max_tokens:
+        return [dict(r) for r in rows]
+    if max_tokens < 0:
+        raise AccordError(f"max_prompt_tokens={max_tokens}: give a positive token count "
+                          "(or leave it out to keep every prompt)")
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(str(tokenizer_dir))
+    kept = []
+    for row in rows:
+        if getattr(tokenizer, "chat_template", None):
+            text = tokenizer.apply_chat_template(list(row[key]), add_generation_prompt=True,
+                                                 tokenize=False)
+        else:
+            text = "\n".join(str(m.get("content", "")) for m in row[key])
+        if len(tokenizer(text, add_special_tokens=False)["input_ids"]) <= max_tokens:
+            kept.append(dict(row))
+    if not kept and rows:
+        raise AccordError(f"max_prompt_tokens={max_tokens}: none of the {len(rows)} prompts "
+                          "fits; raise the limit")
+    return kept
+
+
 def check_model_dir(path: str | Path, what: str = "model") -> Path:
     """``path`` must be a ``save_pretrained`` folder (``config.json``) or a LoRA adapter
     folder (``adapter_config.json``) of an earlier stage."""

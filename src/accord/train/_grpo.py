@@ -40,6 +40,7 @@ from accord.train._common import (
     TrainSettings,
     check_messages,
     check_model_dir,
+    fit_prompts,
     load_rows,
     peft_config,
     run_stage,
@@ -102,6 +103,11 @@ class GRPOStageConfig(TrainSettings):
     reward is the same prompts every time, so it shows learning."""
     eval_generations: int = 2
     """Completions sampled per held-out prompt at each measurement."""
+    max_prompt_tokens: int | None = None
+    """Drop prompts longer than this many tokens under the model's chat template (None
+    keeps all). Every group's forward passes carry the prompt: the RBR gold set's longest
+    multi-turn prompts (~1,850 SmolLM2 tokens) cost more than the whole completion budget,
+    so real-model projects cap them (``accord.train.fit_prompts``)."""
 
 
 def _prompt_rows(data: Rows) -> list[dict[str, Any]]:
@@ -229,10 +235,13 @@ def train_grpo(config: GRPOStageConfig, model_dir: str | Path, prompts: Rows,
         and ``references`` the reference and each reward source by path or name.
     """
     _check_sources(config, rewards)
-    rows = _prompt_rows(prompts)
+    # An adapter folder's tokenizer is its merged copy's (which TRL trains from anyway).
+    tokenizer_dir = trainable_dir(model_dir) if config.max_prompt_tokens else model_dir
+    rows = fit_prompts(_prompt_rows(prompts), tokenizer_dir, config.max_prompt_tokens)
     data = {"prompts": rows}
     if eval_prompts is not None:
-        data["eval_prompts"] = _prompt_rows(eval_prompts)
+        data["eval_prompts"] = fit_prompts(_prompt_rows(eval_prompts), tokenizer_dir,
+                                           config.max_prompt_tokens)
     references = {"reference": str(model_dir)}
     references.update({f"reward_{i}": _source_name(s) for i, s in enumerate(rewards)})
     return run_stage(config.algorithm, config, out_dir, model_dir, data,
