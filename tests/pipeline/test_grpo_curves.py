@@ -83,3 +83,18 @@ def test_the_report_section_draws_the_curves_with_a_text_alternative(trained, tm
     alt, data = images[0]
     assert "KL to the SFT model" in alt
     assert "<svg" in base64.b64decode(data).decode("utf-8")
+
+
+def test_a_short_prompt_pool_keeps_its_held_out_prompts():
+    from accord.pipeline._rl_stages import split_held_out
+
+    pool = [{"i": i} for i in range(20)]
+    # Enough prompts: the first n train, the next held_out are measured.
+    train, held = split_held_out(pool, 8, 4)
+    assert [r["i"] for r in train] == list(range(8)) and [r["i"] for r in held] == [8, 9, 10, 11]
+    # Short pool (e.g. 172 prompts fit for 200 + 12 asked): the held-out rows are kept.
+    train, held = split_held_out(pool, 30, 4)
+    assert [r["i"] for r in train] == list(range(16)) and [r["i"] for r in held] == [16, 17, 18, 19]
+    # Nothing held out when asked for none, or when the pool cannot spare a training row.
+    assert split_held_out(pool, 30, 0) == (pool, None)
+    assert split_held_out(pool[:3], 5, 3) == (pool[:3], None)

@@ -95,6 +95,21 @@ def stage_prompts(ctx: StageContext, n: int, held_out: int = 0,
     return rows[n:] if held_out else rows
 
 
+def split_held_out(pool: list[dict], n: int, held_out: int
+                   ) -> tuple[list[dict], list[dict] | None]:
+    """Training rows and held-out rows from the first ``n + held_out`` prompts.
+
+    Held out: prompts after the training ones, scored the same way at every measurement.
+    When the pool is short (e.g. few prompts fit ``max_prompt_tokens``), the held-out rows
+    are kept and training gets the rest: a run whose learning cannot be measured is worth
+    less than a dozen more training prompts. None when nothing is held out (or the pool
+    could not spare a single training row).
+    """
+    spare = held_out if 0 < held_out < len(pool) else 0
+    train = min(n, len(pool) - spare)
+    return pool[:train], (pool[train:train + spare] or None)
+
+
 CURVE_KEYS = {"reward": "reward", "reward_std": "reward_std", "kl": "kl",
               "entropy": "entropy", "length": "completions/mean_length",
               "clipped": "completions/clipped_ratio", "zero_std": "frac_reward_zero_std"}
@@ -164,11 +179,9 @@ def run_grpo(ctx: StageContext) -> dict[str, Any]:
     unknown = sorted(set(cfg.variants) - {"rm", "rm+rbr"})
     if unknown or not cfg.variants:
         raise AccordError(f"[grpo] variants = {cfg.variants}: allowed are 'rm' and 'rm+rbr'")
-    rows = stage_prompts(ctx, cfg.prompts, max_tokens=cfg.max_prompt_tokens)
-    # Held out: prompts after the training ones, scored the same way at every measurement.
-    # None when the prompt set has no rows left after the training ones.
-    held_out = (stage_prompts(ctx, cfg.prompts, cfg.eval_prompts, cfg.max_prompt_tokens)
-                or None if cfg.eval_prompts > 0 else None)
+    rows, held_out = split_held_out(
+        stage_prompts(ctx, cfg.prompts + cfg.eval_prompts, max_tokens=cfg.max_prompt_tokens),
+        cfg.prompts, cfg.eval_prompts)
     sft = ctx.inputs["sft"].figures
     rm_dir = ctx.inputs["reward"].figures["model_dir"]
     # The reward model's own signal (reviewers' comparisons) is inherited through it.
