@@ -35,3 +35,13 @@ def test_a_wider_z_gives_a_wider_interval():
 def test_impossible_counts_are_rejected(k, n):
     with pytest.raises(ValueError, match="0 <= k <= n"):
         wilson(k, n)
+
+
+def test_the_value_always_lies_inside_its_interval():
+    # k = 0 with n = 22 once gave a low bound of 1.4e-17 above p = 0, which broke the
+    # ablation's error bars (matplotlib refuses negative error lengths).
+    for n in range(1, 400):
+        for k in (0, 1, n // 2, n - 1, n):
+            low, high = wilson(k, n)
+            assert 0.0 <= low <= k / n <= high <= 1.0, (k, n, low, high)
+        assert wilson(0, n)[0] == 0.0 and wilson(n, n)[1] == 1.0

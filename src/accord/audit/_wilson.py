@@ -30,5 +30,8 @@ def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    # Clamp rounding noise so k == 0 gives exactly 0 and k == n exactly 1.
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # Rounding noise can put the bound on the wrong side of p (k = 0, n = 22 gave a low
+    # of 1.4e-17 > p = 0): k == 0 gives exactly 0, k == n exactly 1, and p lies inside.
+    low = 0.0 if k == 0 else min(p, max(0.0, centre - half))
+    high = 1.0 if k == n else max(p, min(1.0, centre + half))
+    return low, high

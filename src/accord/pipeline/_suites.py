@@ -119,6 +119,14 @@ def suite_rows(entries: list[dict[str, Any]]) -> list[list[Any]]:
     return rows
 
 
+def _error_bar(figure: dict[str, Any]) -> list[list[float]]:
+    """``[[below], [above]]`` for matplotlib: never negative, since a bootstrap interval
+    (bias scores, length ratios) need not hold its point and files written before the
+    Wilson fix carry a low bound of 1e-17 above a rate of 0."""
+    value = figure["value"]
+    return [[max(0.0, value - figure["low"])], [max(0.0, figure["high"] - value)]]
+
+
 def suite_charts(entries: list[dict[str, Any]], out: Path) -> list[Path]:
     """One PNG per suite (each rate with its interval, per model), and the safety /
     over-refusal scatter (XSTest harmful compliance against over-refusal, one point per
@@ -149,8 +157,9 @@ def suite_charts(entries: list[dict[str, Any]], out: Path) -> list[Path]:
                     continue
                 xs.append(i + k * width)
                 ys.append(f["value"])
-                lo.append(f["value"] - f["low"])
-                hi.append(f["high"] - f["value"])
+                (below,), (above,) = _error_bar(f)
+                lo.append(below)
+                hi.append(above)
             ax.errorbar(xs, ys, yerr=[lo, hi], fmt="o", capsize=3, label=entry["label"])
         ax.set_xticks([i + 0.4 - width / 2 for i in range(len(metrics))])
         ax.set_xticklabels(metrics, rotation=30, ha="right", fontsize=7)
@@ -171,10 +180,8 @@ def suite_charts(entries: list[dict[str, Any]], out: Path) -> list[Path]:
     if points:
         fig, ax = plt.subplots(figsize=(4.5, 3.6))
         for label, over, harm in points:
-            ax.errorbar([over["value"]], [harm["value"]],
-                        xerr=[[over["value"] - over["low"]], [over["high"] - over["value"]]],
-                        yerr=[[harm["value"] - harm["low"]], [harm["high"] - harm["value"]]],
-                        fmt="o", capsize=3, label=label)
+            ax.errorbar([over["value"]], [harm["value"]], xerr=_error_bar(over),
+                        yerr=_error_bar(harm), fmt="o", capsize=3, label=label)
         ax.set_xlabel("over-refusal (XSTest safe prompts refused)")
         ax.set_ylabel("harmful compliance (XSTest unsafe prompts)")
         ax.set_title("safety / over-refusal trade-off (lower-left is better)", fontsize=9)
