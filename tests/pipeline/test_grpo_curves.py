@@ -95,6 +95,11 @@ def test_a_short_prompt_pool_keeps_its_held_out_prompts():
     # Short pool (e.g. 172 prompts fit for 200 + 12 asked): the held-out rows are kept.
     train, held = split_held_out(pool, 30, 4)
     assert [r["i"] for r in train] == list(range(16)) and [r["i"] for r in held] == [16, 17, 18, 19]
-    # Nothing held out when asked for none, or when the pool cannot spare a training row.
+    # ... but at most a quarter of the pool is reserved; rows after training still measure.
+    train, held = split_held_out(pool, 8, 16)
+    assert len(train) == 8 and [r["i"] for r in held] == list(range(8, 20))
+    train, held = split_held_out(pool, 30, 16)
+    assert len(train) == 15 and [r["i"] for r in held] == list(range(15, 20))
+    # Nothing held out when asked for none, or when the pool is too small to spare a row.
     assert split_held_out(pool, 30, 0) == (pool, None)
     assert split_held_out(pool[:3], 5, 3) == (pool[:3], None)

@@ -100,14 +100,14 @@ def split_held_out(pool: list[dict], n: int, held_out: int
     """Training rows and held-out rows from the first ``n + held_out`` prompts.
 
     Held out: prompts after the training ones, scored the same way at every measurement.
-    When the pool is short (e.g. few prompts fit ``max_prompt_tokens``), the held-out rows
-    are kept and training gets the rest: a run whose learning cannot be measured is worth
-    less than a dozen more training prompts. None when nothing is held out (or the pool
-    could not spare a single training row).
+    When the pool is short (e.g. few prompts fit ``max_prompt_tokens``), training leaves
+    at least ``min(held_out, len(pool) // 4)`` rows for measuring: a run whose learning
+    cannot be measured is worth less than a dozen more training prompts. None when nothing
+    is held out.
     """
-    spare = held_out if 0 < held_out < len(pool) else 0
-    train = min(n, len(pool) - spare)
-    return pool[:train], (pool[train:train + spare] or None)
+    reserve = min(held_out, len(pool) // 4) if held_out > 0 else 0
+    train = min(n, len(pool) - reserve)
+    return pool[:train], (pool[train:train + held_out] if held_out > 0 else []) or None
 
 
 CURVE_KEYS = {"reward": "reward", "reward_std": "reward_std", "kl": "kl",
