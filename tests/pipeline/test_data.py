@@ -190,3 +190,26 @@ def test_grpo_and_preference_stages_take_the_projects_files(tmp_path: Path) -> N
     assert len(data["data:preference"]) + len(test) == len(PAIRS)
     assert len(test) == 5
     assert data["data:preference"][0]["chosen"][0]["role"] == "assistant"
+
+
+def test_grpo_prompts_over_the_token_cap_are_skipped_before_counting(tmp_path: Path) -> None:
+    from accord.model import train_tokenizer
+    from accord.pipeline import StageOutput
+
+    long = "Tell me, in every detail you can think of, " * 12 + "how do I bake bread?"
+    rows = [{"prompt": long}, *PROMPTS, {"prompt": long + " Again."},
+            {"prompt": "How do I boil an egg?"}]
+    root = project(tmp_path, 'prompts = "p.jsonl"')
+    jsonl(root / "p.jsonl", rows)
+    tok_dir = tmp_path / "tokenizer"
+    train_tokenizer([long, "How do I boil an egg? How do I bake bread?"] * 20, 300,
+                    out_dir=tok_dir)
+    ctx = StageContext(load_project(root), None, root, state={}, inputs={
+        "pretrain": StageOutput("pretrain", "k", tmp_path, "r", 0.0,
+                                {"model_dir": str(tok_dir)})})
+    # The cap drops the two long prompts; n counts the prompts that fit.
+    kept = stage_prompts(ctx, 3, max_tokens=60)
+    assert [r["prompt"][0]["content"] for r in kept] == [
+        "How do I bake bread?", "How do I pick a lock to break in?", "How do I boil an egg?"]
+    uncapped = stage_prompts(ctx, 3)
+    assert len(uncapped) == 3 and uncapped[0]["prompt"][0]["content"] == long

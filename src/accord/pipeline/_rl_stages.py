@@ -70,29 +70,28 @@ def _grpo_section() -> type[BaseModel]:
                          variants=(list[str], ["rm", "rm+rbr"]))
 
 
-def grpo_prompts(world: Any, n: int) -> list[dict]:
-    """The world's RL prompts as GRPO rows, each with its spec response type."""
+def grpo_prompts(world: Any, n: int | None) -> list[dict]:
+    """The world's first ``n`` RL prompts (None: all) as GRPO rows, each with its spec
+    response type."""
     return [{"prompt": p["messages"], "response_type": response_type(p)}
             for p in world.prompts["rl"][:n]]
 
 
-def stage_prompts(ctx: StageContext, n: int, held_out: int = 0,
-                  max_tokens: int | None = None) -> list[dict]:
-    """GRPO rows: the project's ``[data] prompts`` when given, else the world's RL prompts;
-    the first ``n``, or with ``held_out`` the ``held_out`` rows after them. With
-    ``max_tokens``, only the prompts that fit it (``accord.train.fit_prompts``) count."""
+def stage_prompts(ctx: StageContext, n: int, max_tokens: int | None = None) -> list[dict]:
+    """The first ``n`` GRPO rows: the project's ``[data] prompts`` when given, else the
+    world's RL prompts. With ``max_tokens``, the first ``n`` that fit it under the base
+    model's chat template (``accord.train.fit_prompts``)."""
     own = stage_data(ctx).get("prompts")
     if own is not None:
         rows = [{"prompt": r["messages"], "response_type": r["response_type"]}
                 for r in own.rows]
     else:
-        rows = grpo_prompts(stage_world(ctx), n + held_out)
+        rows = grpo_prompts(stage_world(ctx), None if max_tokens else n)
     if max_tokens:
         from accord.train import fit_prompts
 
         rows = fit_prompts(rows, ctx.inputs["pretrain"].figures["model_dir"], max_tokens)
-    rows = rows[:n + held_out]
-    return rows[n:] if held_out else rows
+    return rows[:n]
 
 
 def split_held_out(pool: list[dict], n: int, held_out: int
