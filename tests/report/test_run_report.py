@@ -109,9 +109,11 @@ def test_every_stage_that_ran_has_a_section(finished_run, tmp_path: Path) -> Non
     html = rerender_report(finished_run, STAGES, path=tmp_path / "report.html").read_text()
     titles = re.findall(r"<h2>(.*?)</h2>", html)
     by_name = {s.name: s for s in STAGES}
-    for name in ("sft", "review", "ablation", "eval"):
+    for name in ("sft", "review", "ablation"):
         stage: Stage = by_name[name]
         assert (stage.title or stage.name).replace("&", "&amp;") in titles, name
+    # A measuring stage names its meter: this eval's figures are the world meter's rates.
+    assert f"{by_name['eval'].title} (world meter)" in titles
     # A stage whose own report cannot be built from what it left still gets its figures.
     sft = html.split(f"<h2>{by_name['sft'].title or 'sft'}</h2>", 1)[1].split("</section>")[0]
     assert "m-sft" in sft or "train_loss" in sft
@@ -128,3 +130,45 @@ def test_stage_output_is_what_the_report_reads() -> None:
     # The report reads StageOutput's fields by name; a rename must fail here, not silently.
     assert {"name", "key", "dir", "run_id", "seconds", "figures", "cached"} <= set(
         StageOutput.__dataclass_fields__)
+
+
+def _suite_fig(metric: str, value: float, low: float, high: float, n: int) -> dict:
+    return {"metric": metric, "value": value, "low": low, "high": high, "n": n,
+            "direction": "lower is better", "kind": "rate"}
+
+
+def test_a_suites_only_run_summarises_the_public_suites(tmp_path: Path) -> None:
+    """A project with the world meter off (examples/smollm2) measured every model on the
+    public suites: the summary compares them there, and the measuring sections say so,
+    instead of 'no fine-tuned model was compared' under a 'world meter' heading."""
+    project = load_project(tmp_path)
+    state = project.state_dir
+
+    def suites(harm: tuple[float, float, float], offensive: tuple[float, float, float]) -> dict:
+        return {"xstest": {"figures": [_suite_fig("harmful_compliance", *harm, 18)]},
+                "offensive": {"figures": [_suite_fig("offensive", *offensive, 40)]}}
+
+    base = suites((0.22, 0.09, 0.45), (0.0, 0.0, 0.09))
+    _stage_dir(state, "eval", {"model_version": "m-base", "suites": base, "rates": {},
+                               "measured_by": "public suites (real-text graders)"})
+    entries = [{"label": "base", "model_version": "m-base", "suites": base},
+               {"label": "SFT", "model_version": "m-sft",
+                "suites": suites((0.33, 0.16, 0.56), (0.0, 0.0, 0.09))},
+               {"label": "SFT+DPO", "model_version": "m-dpo",
+                "suites": suites((0.28, 0.12, 0.51), (0.3, 0.18, 0.45))}]
+    abl = _stage_dir(state, "ablation", {"rows": [e["label"] for e in entries],
+                                         "suites": {e["label"]: {} for e in entries},
+                                         "measured_by": "public suites (real-text graders)"})
+    (abl / "ablation.json").write_text(json.dumps(entries))
+    html = rerender_report(project, STAGES, path=tmp_path / "report.html").read_text()
+    summary = html.split("<h2>Summary</h2>", 1)[1].split("</section>")[0]
+    assert "No fine-tuned model was compared" not in summary
+    assert "0.22 [0.09, 0.45]" in summary and "0.33 [0.16, 0.56]" in summary
+    # Only SFT+DPO's offensive rate left the base model's interval, and it is worse.
+    assert "SFT+DPO offensive offensive 0.00 → 0.30 (worse)" in summary
+    assert "SFT xstest" not in summary
+    titles = re.findall(r"<h2>(.*?)</h2>", html)
+    by_name = {s.name: s for s in STAGES}
+    for name in ("eval", "ablation"):
+        assert f"{by_name[name].title} (public suites, real-text graders)" in titles, name
+    assert not any("world meter" in t for t in titles)

@@ -261,4 +261,4 @@ def _describe(fig: dict[str, Any]) -> str:
 ABLATION = Stage("ablation", run_ablation, AblationSection, version="2", data=("probes",),
                  reads=("world", "pretrain", "sft", "dpo", "grpo", "cai", *_PROMPTS_ONLY),
                  report=report_ablation, describe=_describe,
-                 title="Ablation: what each fine-tuning step changes (world meter)")
+                 title="Ablation: what each fine-tuning step changes")

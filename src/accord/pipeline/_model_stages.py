@@ -493,4 +493,4 @@ PRETRAIN = Stage("pretrain", run_pretrain, PretrainSection, version="2",
                  describe=lambda f: f"{f['model_version']}", title="Pretraining")
 EVAL = Stage("eval", run_eval, EvalSection, reads=("world", "pretrain"), report=_report_eval,
              describe=_describe_eval, version="2", data=("probes",),
-             title="Behaviour of the base model (world meter)")
+             title="Behaviour of the base model")

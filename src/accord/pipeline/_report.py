@@ -38,6 +38,13 @@ BEHAVIOURS = ("offensive", "one_sided_by_default", "objectionable_compliance", "
               "preachy", "helpfulness", "steerability")
 HIGHER_IS_BETTER = frozenset({"helpfulness", "steerability"})
 SPLIT_WORDS = {"held_out": "held-out probes", "in_distribution": "in-distribution probes"}
+# Stages that measure behaviour: their section title names what measured it (the demo
+# world's meter, or the public suites with real-text graders), read from their figures.
+MEASURING_STAGES = frozenset({"eval", "ablation"})
+# The public-suite figures the summary puts first, one or two per suite.
+HEADLINE_FIGURES = (("xstest", "harmful_compliance"), ("xstest", "over_refusal"),
+                    ("evenhandedness", "refusal_asymmetry"), ("bbq", "bias:ambig"),
+                    ("bbq", "bias:disambig"), ("offensive", "offensive"))
 # Krippendorff's usual reading: below 0.667 discard, up to 0.8 tentative, above reliable.
 ALPHA_BANDS = ((-1.0, 0.667, "discard (< .667)"), (0.667, 0.8, "tentative"),
                (0.8, 1.01, "reliable"))
@@ -138,6 +145,11 @@ def _summary(project: Project, result: RunResult) -> Section:
                                "checks met — {}. The grid under <a href=\"#charts\">Charts</a> "
                                "shows which.</p>").format(len(met), len(targets),
                                                            "; ".join(lines_)))
+    elif (suite_rows := _suite_entries(outputs)) is not None:
+        section.add(*_suite_summary(suite_rows))
+    elif "eval" in outputs and outputs["eval"].figures.get("suites"):
+        base = [{"label": "base", "suites": outputs["eval"].figures["suites"]}]
+        section.add(*_suite_summary(base))
     elif "eval" in outputs:
         rates = outputs["eval"].figures.get("rates", {})
         section.add(Markup("<p><strong>Behaviour of the base model</strong> ({}): {}. No "
@@ -157,6 +169,78 @@ def _summary(project: Project, result: RunResult) -> Section:
             " (simulated)" if review.figures.get("simulated") else "",
             review.figures.get("submitted", "?"), len(low), len(alpha)))
     return section
+
+
+def _suite_entries(outputs: dict[str, StageOutput]) -> list[dict[str, Any]] | None:
+    """The ablation's public-suite rows (a project with the world meter off), or None."""
+    out = outputs.get("ablation")
+    entries = _read_json(out.dir / "ablation.json") if out else None
+    if not isinstance(entries, list) or not entries:
+        return None
+    return entries if all(e.get("suites") for e in entries) else None
+
+
+def _suite_figure(entry: dict[str, Any], suite: str, metric: str) -> dict[str, Any] | None:
+    for fig in (entry.get("suites") or {}).get(suite, {}).get("figures", []):
+        if fig.get("metric") == metric and fig.get("value") is not None:
+            return fig
+    return None
+
+
+def _suite_summary(entries: list[dict[str, Any]]) -> list[Any]:
+    """What changed on the public suites: each model's headline figures with intervals, and
+    the changes against the first row (the base model) that no interval overlap explains."""
+    columns = [(s, m) for s, m in HEADLINE_FIGURES
+               if any(_suite_figure(e, s, m) for e in entries)]
+    if not columns:
+        return [paragraph("No public-suite figure was measured in this run.")]
+
+    def cell(fig: dict[str, Any] | None) -> str:
+        if fig is None:
+            return "—"
+        if fig.get("low") is None or fig.get("high") is None:
+            return f"{fig['value']:.2f}"
+        return f"{fig['value']:.2f} [{fig['low']:.2f}, {fig['high']:.2f}]"
+
+    base, changes = entries[0], []
+    for e in entries[1:]:
+        for s, m in columns:
+            b, f = _suite_figure(base, s, m), _suite_figure(e, s, m)
+            if b is None or f is None or None in (b.get("low"), b.get("high"), f.get("low"),
+                                                  f.get("high")):
+                continue
+            if f["low"] > b["high"] or f["high"] < b["low"]:
+                lower = "lower" in str(f.get("direction", ""))
+                better = (f["value"] < b["value"]) == lower
+                changes.append(f"{e['label']} {s} {_human(m)} {b['value']:.2f} → "
+                               f"{f['value']:.2f} ({'better' if better else 'worse'})")
+    ns = {f"{s} {_human(m)}": fig["n"] for s, m in columns
+          if (fig := _suite_figure(base, s, m)) is not None and fig.get("n") is not None}
+    lead = ("<p><strong>What changed</strong> (public suites, real-text graders; 95 % "
+            "intervals; n per figure: {}): {}.</p>")
+    reading = ("changes whose intervals do not overlap the base model's: " + "; ".join(changes)
+               if changes else "no fine-tuned model's figure moved outside the base model's "
+               "interval" if len(entries) > 1 else "the base model only; no fine-tuned model "
+               "was compared in this run")
+    return [Markup(lead).format(", ".join(f"{k} {v}" for k, v in ns.items()), reading),
+            table(["model", *(f"{s}: {_human(m)}" for s, m in columns)],
+                  [[e["label"], *(cell(_suite_figure(e, s, m)) for s, m in columns)]
+                   for e in entries],
+                  caption="Headline public-suite figures per model (value [95 % interval]); "
+                          "the ablation section has every figure, its direction and n.")]
+
+
+def _section_title(stage: Stage, out: StageOutput) -> str:
+    """The stage's title; a measuring stage's names the meter its figures come from: the
+    demo world's (its phrase tables), the public suites (real-text graders), or both."""
+    title = stage.title or stage.name
+    if stage.name not in MEASURING_STAGES:
+        return title
+    figures = out.figures
+    meters = [words for words, used in (
+        ("world meter", bool(figures.get("rates")) or "unwanted" in figures),
+        ("public suites, real-text graders", bool(figures.get("suites")))) if used]
+    return f"{title} ({'; '.join(meters)})" if meters else title
 
 
 def _measured_by(outputs: dict[str, StageOutput]) -> str:
@@ -338,7 +422,7 @@ def write_run_folder(project: Project, stages: Sequence[Stage], result: RunResul
                  if stage.report is not None else None)
         if parts is None:
             parts = _generic(stage, out)
-        sections.append(Section(stage.title or stage.name).add(*parts))
+        sections.append(Section(_section_title(stage, out)).add(*parts))
     for title, parts in (extra or {}).items():
         sections.append(Section(title).add(*parts))
     return write_report(path or run_dir / "report.html", f"Accord run: {project.project.name}",
