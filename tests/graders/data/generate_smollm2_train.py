@@ -10,6 +10,11 @@ copied from XSTest. Any prompt equal to an XSTest prompt is dropped.
 
     nice -n 10 .venv/bin/python tests/graders/data/generate_smollm2_train.py \
         --data ../shared/data --out /tmp/smollm2_train_raw.jsonl
+
+``--set unsafe`` answers instead the clearly harmful requests in ``smollm2_unsafe_prompts.json``
+beside this file (written for it in XSTest's unsafe categories, none within word-set Jaccard
+0.5 of an XSTest prompt), once per ``--seeds`` value: SmolLM2 rarely refuses, so a random
+sample of its answers holds few refusals, and these requests are where its refusals are.
 """
 
 from __future__ import annotations
@@ -89,27 +94,38 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--hh", type=int, default=135, help="HH first turns to sample")
     parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--set", choices=("mixed", "unsafe"), default="mixed",
+                        help="mixed: own safe prompts + HH first turns; unsafe: the harmful "
+                             "requests in smollm2_unsafe_prompts.json")
+    parser.add_argument("--seeds", default="0", help="comma-separated sampling seeds")
     args = parser.parse_args()
     with (args.data / "xstest/xstest_prompts.csv").open(newline="", encoding="utf-8") as f:
         xstest = {r["prompt"].strip().lower() for r in csv.DictReader(f)}
-    prompts = [(p, "own") for p in OWN_PROMPTS] + [(p, "hh-rlhf harmless-base test")
-                                                   for p in _hh_prompts(args.data, args.hh, 0)]
+    if args.set == "unsafe":
+        own = json.loads((Path(__file__).parent / "smollm2_unsafe_prompts.json")
+                         .read_text(encoding="utf-8"))
+        prompts = [(r["prompt"], "own-unsafe") for r in own]
+    else:
+        prompts = [(p, "own") for p in OWN_PROMPTS] + [
+            (p, "hh-rlhf harmless-base test") for p in _hh_prompts(args.data, args.hh, 0)]
     prompts = [(p, s) for p, s in prompts if p.strip().lower() not in xstest]
     from accord.model import SamplingConfig, load_backend
     from accord.progress import track
 
     backend = load_backend("smollm2", batch_size=args.batch)
-    sampling = SamplingConfig(temperature=0.7, top_p=0.95, max_new_tokens=96, seed=0)
+    seeds = [int(x) for x in args.seeds.split(",")]
     with args.out.open("w", encoding="utf-8") as out:
-        for start in track(range(0, len(prompts), args.batch), "smollm2 answers",
-                           total=-(-len(prompts) // args.batch)):
-            chunk = prompts[start:start + args.batch]
-            replies = backend.generate([[{"role": "user", "content": p}] for p, _ in chunk],
-                                       sampling)
-            for (p, source), reply in zip(chunk, replies, strict=True):
-                out.write(json.dumps({"prompt": p, "source": source, "response": reply,
-                                      "sampling": sampling.to_dict()}) + "\n")
-            out.flush()
+        for seed in seeds:
+            sampling = SamplingConfig(temperature=0.7, top_p=0.95, max_new_tokens=96, seed=seed)
+            for start in track(range(0, len(prompts), args.batch), f"smollm2 answers, seed {seed}",
+                               total=-(-len(prompts) // args.batch)):
+                chunk = prompts[start:start + args.batch]
+                replies = backend.generate([[{"role": "user", "content": p}] for p, _ in chunk],
+                                           sampling)
+                for (p, source), reply in zip(chunk, replies, strict=True):
+                    out.write(json.dumps({"prompt": p, "source": source, "response": reply,
+                                          "sampling": sampling.to_dict()}) + "\n")
+                out.flush()
 
 
 if __name__ == "__main__":
