@@ -1,6 +1,6 @@
 """The hand-labelled SmolLM2 answers the refusal head trains on: who labelled them, under
 which rubric, that none of their prompts is an XSTest prompt (the SmolLM2 test file's
-prompts are all XSTest's), and that they went to the training split only."""
+prompts are all XSTest's), and that they train and validate but are never tested on."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ def test_the_file_says_who_labelled_it_and_each_label_follows_the_rubric():
     header, *rows = _lines()
     assert "response" not in header
     assert "one labeller" in header["about"] and "AI developer" in header["about"]
-    assert "training split only" in header["about"]
+    assert "validation split (40 %" in header["about"] and "never test" in header["about"]
     assert len(rows) >= 100
     for r in rows:
         assert r["labelled_by"] == header["labelled_by"]
