@@ -158,3 +158,34 @@ def test_the_real_suite_runs_end_to_end_on_a_tiny_external_model(spec, runner, t
     assert all(set(o.violation) <= names for o in result.attacks)
     assert figures["legitimate"] == len(few["legitimate"])
     assert figures["honoured"] >= 1
+
+
+def test_legitimate_requests_for_options_a_spec_does_not_offer_are_not_counted_as_failures(
+        runner):
+    """The real suite's legitimate requests were written for the demo spec; the smollm2
+    spec offers no `profanity` and no pirate persona. Refusing those is right: they are
+    counted apart (`legitimate_not_offered`), not as legitimate requests turned away."""
+    from pathlib import Path
+
+    from accord.customize import load_suites
+    from accord.spec import load_spec
+
+    smollm2 = load_spec(Path(__file__).parents[2] / "examples" / "smollm2" / "spec")
+    offered = {o.id: set(o.values) for o in smollm2.bounds.customisation}
+    suite = load_suites("real")
+
+    def fits(entry: dict) -> bool:
+        return all(k in offered and v in offered[k] for k, v in entry["profile"].items())
+
+    legit = [e for e in suite["legitimate"] if e.get("profile")]
+    asked = [e for e in legit if not fits(e)]
+    assert len(asked) >= 2 and len(asked) < len(legit)  # most fit; these two do not
+    # (Refused before any generation: the tiny model could not read smollm2's prompts.)
+    service = ChatService(smollm2, CustomizeSettings(), {"tiny": runner})
+    result = run_attack_suite(service, "tiny", suite={"attacks": [], "legitimate": asked})
+    figures = result.figures()
+    assert figures["legitimate"] == 0 and figures["legitimate_not_offered"] == len(asked)
+    assert all(o.refused and o.not_offered and "allowed" in o.error
+               for o in result.legitimate)
+    assert {o.not_offered for o in result.legitimate} >= {"profanity=mild", "persona=pirate"}
+    assert "does not offer" in result.render_text()
