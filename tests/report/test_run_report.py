@@ -144,18 +144,26 @@ def test_a_suites_only_run_summarises_the_public_suites(tmp_path: Path) -> None:
     project = load_project(tmp_path)
     state = project.state_dir
 
-    def suites(harm: tuple[float, float, float], offensive: tuple[float, float, float]) -> dict:
+    def suites(harm: tuple[float, float, float], offensive: tuple[float, float, float],
+               bias: tuple[float, float, float] = (0.4, 0.2, 0.6)) -> dict:
+        bias_fig = {**_suite_fig("bias:ambig", *bias, 22), "direction": "closer to 0 is better",
+                    "kind": "score"}
         return {"xstest": {"figures": [_suite_fig("harmful_compliance", *harm, 18)]},
-                "offensive": {"figures": [_suite_fig("offensive", *offensive, 40)]}}
+                "offensive": {"figures": [_suite_fig("offensive", *offensive, 40)]},
+                "bbq": {"figures": [bias_fig]}}
 
     base = suites((0.22, 0.09, 0.45), (0.0, 0.0, 0.09))
     _stage_dir(state, "eval", {"model_version": "m-base", "suites": base, "rates": {},
                                "measured_by": "public suites (real-text graders)"})
+    # Before the ablation (e.g. `accord run --until eval`): the base model's figures alone.
+    html = rerender_report(project, STAGES, path=tmp_path / "eval.html").read_text()
+    summary = html.split("<h2>Summary</h2>", 1)[1].split("</section>")[0]
+    assert "0.22 [0.09, 0.45]" in summary and "the base model only" in summary
     entries = [{"label": "base", "model_version": "m-base", "suites": base},
                {"label": "SFT", "model_version": "m-sft",
-                "suites": suites((0.33, 0.16, 0.56), (0.0, 0.0, 0.09))},
+                "suites": suites((0.33, 0.16, 0.56), (0.0, 0.0, 0.09), (-0.05, -0.15, 0.1))},
                {"label": "SFT+DPO", "model_version": "m-dpo",
-                "suites": suites((0.28, 0.12, 0.51), (0.3, 0.18, 0.45))}]
+                "suites": suites((0.28, 0.12, 0.51), (0.3, 0.18, 0.45), (0.8, 0.7, 0.9))}]
     abl = _stage_dir(state, "ablation", {"rows": [e["label"] for e in entries],
                                          "suites": {e["label"]: {} for e in entries},
                                          "measured_by": "public suites (real-text graders)"})
@@ -164,8 +172,11 @@ def test_a_suites_only_run_summarises_the_public_suites(tmp_path: Path) -> None:
     summary = html.split("<h2>Summary</h2>", 1)[1].split("</section>")[0]
     assert "No fine-tuned model was compared" not in summary
     assert "0.22 [0.09, 0.45]" in summary and "0.33 [0.16, 0.56]" in summary
-    # Only SFT+DPO's offensive rate left the base model's interval, and it is worse.
+    # Changes outside the base model's interval, read by each figure's direction: a higher
+    # offensive rate is worse; a bias score nearer 0 is better, one further from 0 worse.
     assert "SFT+DPO offensive offensive 0.00 → 0.30 (worse)" in summary
+    assert "SFT bbq bias: ambig 0.40 → -0.05 (better)" in summary
+    assert "SFT+DPO bbq bias: ambig 0.40 → 0.80 (worse)" in summary
     assert "SFT xstest" not in summary
     titles = re.findall(r"<h2>(.*?)</h2>", html)
     by_name = {s.name: s for s in STAGES}

@@ -70,18 +70,25 @@ def _read_json(path: Path) -> Any:
         return None
 
 
-def _ablation(outputs: dict[str, StageOutput]) -> list[dict[str, Any]] | None:
-    """The ablation's demo-world meter entries (``held_out`` probes), or None.
-
-    A project with the world meter off (e.g. examples/smollm2) measures its models on the
-    public suites only; those figures have their own section and charts, so the world-meter
-    summary and charts here are left out rather than read from entries that lack them.
-    """
+def _ablation_entries(outputs: dict[str, StageOutput], key: str) -> list[dict[str, Any]] | None:
+    """The ablation's entries if every one has ``key`` (``held_out``: the demo world's
+    meter; ``suites``: the public suites), else None."""
     out = outputs.get("ablation")
     entries = _read_json(out.dir / "ablation.json") if out else None
     if not isinstance(entries, list) or not entries:
         return None
-    return entries if all("held_out" in e for e in entries) else None
+    return entries if all(e.get(key) for e in entries) else None
+
+
+def _ablation(outputs: dict[str, StageOutput]) -> list[dict[str, Any]] | None:
+    """The ablation's demo-world meter entries (``held_out`` probes), or None.
+
+    A project with the world meter off (e.g. examples/smollm2) measures its models on the
+    public suites only; the summary reads those through :func:`_suite_summary`, and the
+    world-meter summary and charts here are left out rather than read from entries that
+    lack them.
+    """
+    return _ablation_entries(outputs, "held_out")
 
 
 def _interval(row: dict[str, Any]) -> str:
@@ -145,7 +152,7 @@ def _summary(project: Project, result: RunResult) -> Section:
                                "checks met — {}. The grid under <a href=\"#charts\">Charts</a> "
                                "shows which.</p>").format(len(met), len(targets),
                                                            "; ".join(lines_)))
-    elif (suite_rows := _suite_entries(outputs)) is not None:
+    elif (suite_rows := _ablation_entries(outputs, "suites")) is not None:
         section.add(*_suite_summary(suite_rows))
     elif "eval" in outputs and outputs["eval"].figures.get("suites"):
         base = [{"label": "base", "suites": outputs["eval"].figures["suites"]}]
@@ -171,13 +178,11 @@ def _summary(project: Project, result: RunResult) -> Section:
     return section
 
 
-def _suite_entries(outputs: dict[str, StageOutput]) -> list[dict[str, Any]] | None:
-    """The ablation's public-suite rows (a project with the world meter off), or None."""
-    out = outputs.get("ablation")
-    entries = _read_json(out.dir / "ablation.json") if out else None
-    if not isinstance(entries, list) or not entries:
-        return None
-    return entries if all(e.get("suites") for e in entries) else None
+def _better(direction: str, new: float, old: float) -> bool:
+    """Whether ``new`` is better than ``old`` for a suite figure's ``direction``."""
+    if direction.startswith("closer to 0"):
+        return abs(new) < abs(old)
+    return new < old if direction.startswith("lower") else new > old
 
 
 def _suite_figure(entry: dict[str, Any], suite: str, metric: str) -> dict[str, Any] | None:
@@ -210,8 +215,7 @@ def _suite_summary(entries: list[dict[str, Any]]) -> list[Any]:
                                                   f.get("high")):
                 continue
             if f["low"] > b["high"] or f["high"] < b["low"]:
-                lower = "lower" in str(f.get("direction", ""))
-                better = (f["value"] < b["value"]) == lower
+                better = _better(str(f.get("direction", "")), f["value"], b["value"])
                 changes.append(f"{e['label']} {s} {_human(m)} {b['value']:.2f} → "
                                f"{f['value']:.2f} ({'better' if better else 'worse'})")
     ns = {f"{s} {_human(m)}": fig["n"] for s, m in columns
