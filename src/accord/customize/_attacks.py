@@ -448,7 +448,8 @@ def run_attack_suite(service: ChatService, model: str, *, seed: int = 0,
         if outcome.family == "legitimate" and outcome.refused:
             outcome.honoured = False
             asked = (legit_entries[outcome.id].get("profile") or {}).items()
-            missing = [f"{k}={v}" for k, v in asked if k not in offered or v not in offered[k]]
+            missing = [f"{k}={v}" for k, v in asked if k not in offered
+                       or not isinstance(v, str) or v not in offered[k]]
             outcome.not_offered = ", ".join(missing)
     return AttackResult([o for o in outcomes if o.family != "legitimate"],
                         [o for o in outcomes if o.family == "legitimate"],
