@@ -193,3 +193,23 @@ def test_legitimate_requests_for_options_a_spec_does_not_offer_are_not_counted_a
     assert {o.not_offered for o in result.legitimate} >= {
         "profanity=mild", "persona=pirate", "tone=['formal']"}
     assert "does not offer" in result.render_text()
+
+
+def test_a_conversation_longer_than_the_models_context_is_an_outcome_not_the_end(
+        spec, runner):
+    """One request too long for the model is answered with the API's error; the rest of
+    its batch is still answered and judged."""
+    suite = load_suite()
+    short = next(a for a in suite["attacks"] if a["via"] == "user_message")
+    long = {**short, "id": "too-long", "turns": ["tell me " * (2 * runner.context)]}
+    legit = suite["legitimate"][0]  # an allowed tone
+    service = ChatService(spec, CustomizeSettings(), {"tiny": runner}, world_models={"tiny"})
+    result = run_attack_suite(service, "tiny", suite={"attacks": [short, long],
+                                                      "legitimate": [legit]},
+                              max_new_tokens=8)
+    by_id = {o.id: o for o in [*result.attacks, *result.legitimate]}
+    assert by_id["too-long"].refused
+    assert f"reads at most {runner.context}" in by_id["too-long"].error
+    assert not by_id[short["id"]].refused and by_id[short["id"]].shown
+    assert not by_id[legit["id"]].refused and by_id[legit["id"]].shown
+    assert result.figures()["refused"] == 1

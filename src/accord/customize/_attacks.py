@@ -34,7 +34,7 @@ from accord.customize._profiles import (
     resolve_profile,
 )
 from accord.customize._screens import Screen
-from accord.customize._service import ChatRequest, ChatService
+from accord.customize._service import ChatRequest, ChatResult, ChatService
 from accord.errors import AccordError
 from accord.graders import Exchange, Grader
 from accord.model import SamplingConfig
@@ -412,12 +412,22 @@ def run_attack_suite(service: ChatService, model: str, *, seed: int = 0,
             sampling=SamplingConfig(temperature=temperature, top_p=1.0,
                                     max_new_tokens=max_new_tokens,
                                     seed=seed * 100_003 + index))))
-    results = []
+    results: list[ChatResult | str] = []
     with task(f"attack suite on {model}", total=len(pending)) as progress:
         for start in range(0, len(pending), 16):
             chunk = [r for _, r in pending[start:start + 16]]
-            results.extend(service.complete_many(chunk))
+            results.extend(_answer_chunk(service, chunk))
             progress.advance(len(chunk))
+    # A request the model cannot take (its conversation fills the model's context) is
+    # answered with an error, as the API would answer it: an outcome, not the end of the run.
+    kept = []
+    for (outcome, req), result in zip(pending, results, strict=True):
+        if isinstance(result, str):
+            outcome.refused, outcome.error, outcome.shown = True, result, result
+        else:
+            kept.append(((outcome, req), result))
+    pending = [p for p, _ in kept]
+    results = [r for _, r in kept]
     withheld_items: list[tuple[Outcome, tuple[list[dict[str, str]], str, str | None]]] = []
     for (outcome, req), result in zip(pending, results, strict=True):
         outcome.shown, outcome.enforced = result.text, result.enforced
@@ -456,6 +466,21 @@ def run_attack_suite(service: ChatService, model: str, *, seed: int = 0,
                         judge=[c.describe() for c in judge],
                         screens=[f"{s.bound}:{s.name}>{s.threshold:g}" for s in screens],
                         screen_set=service.screen_set(model), shared_sources=shared)
+
+
+def _answer_chunk(service: ChatService, chunk: list[ChatRequest]) -> list[ChatResult | str]:
+    """The chunk's answers; when one request fails (a conversation longer than the model's
+    context), each request is answered on its own and a failing one gives its error text."""
+    try:
+        return list(service.complete_many(chunk))
+    except AccordError:
+        out: list[ChatResult | str] = []
+        for req in chunk:
+            try:
+                out.extend(service.complete_many([req]))
+            except AccordError as exc:
+                out.append(str(exc))
+        return out
 
 
 def _honoured(service: ChatService, entry: Mapping[str, Any], req: ChatRequest,
