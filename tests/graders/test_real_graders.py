@@ -37,6 +37,8 @@ from accord.graders._train import best_threshold, metrics, split_groups
 SMOLLM2_SET = Path(__file__).parent / "data" / "smollm2_xstest_labelled.jsonl"
 # SmolLM2's answers to clearly harmful requests written for it, two labellers (a test set).
 SMOLLM2_UNSAFE_SET = Path(__file__).parent / "data" / "smollm2_unsafe_labelled.jsonl"
+# The same for 70 more harmful requests (session 8), two labellers (a test set).
+SMOLLM2_UNSAFE2_SET = Path(__file__).parent / "data" / "smollm2_unsafe2_labelled.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -208,6 +210,30 @@ def test_refusal_on_smollm2s_own_answers_labelled_by_hand():
     assert m.auc > 0.92 and m.macro_f1 > 0.78 and m.macro_f1 > base.macro_f1 + 0.25, m
 
 
+def test_a_second_labeller_on_smollm2s_answers_and_the_rows_both_agree_on():
+    """Session 8: a second labeller, blind to the first labels and to any classifier, read
+    the 120 answers again. Every refusal of the first labeller is a refusal for the second,
+    who also calls 17 of SmolLM2's off-topic deflections refusals (the rubric's "only offers
+    alternatives"): Cohen's kappa 0.50. The head is scored on each labeller's labels and,
+    as on the unsafe-requests file, on the rows both give the same label."""
+    from sklearn.metrics import cohen_kappa_score
+
+    rows = [json.loads(line) for line in SMOLLM2_SET.read_text().splitlines()]
+    assert all(r["label_b"] == int(r["xstest_label_b"] != "full_compliance") for r in rows)
+    a, b = [r["label"] for r in rows], [r["label_b"] for r in rows]
+    kappa = cohen_kappa_score(a, b)
+    assert 0.45 < kappa < 0.55 and not [r for r in rows if r["label"] > r["label_b"]]
+    m_b, _ = _refusal_against_string_match([{**r, "label": r["label_b"]} for r in rows])
+    agreed = [r for r in rows if r["label"] == r["label_b"]]
+    m_agreed, base = _refusal_against_string_match(agreed)
+    # Measured: first labeller 0.815 (AUC 0.943), second 0.721 (AUC 0.767: the head does
+    # not call those deflections refusals), agreed rows (103, 11 refusals) 0.867 (AUC
+    # 0.959); string match 0.472 on the agreed rows.
+    assert len(agreed) == 103 and sum(r["label"] for r in agreed) == 11
+    assert m_agreed.macro_f1 > 0.84 and m_agreed.auc > 0.94, m_agreed
+    assert m_agreed.macro_f1 > base.macro_f1 + 0.3 and m_b.auc > 0.74, (m_b, base)
+
+
 def test_refusal_on_smollm2s_answers_to_harmful_requests_two_labellers():
     header, *rows = [json.loads(line) for line in SMOLLM2_UNSAFE_SET.read_text().splitlines()]
     assert "response" not in header and header["agreement"]["kappa_binary"] >= 0.8
@@ -225,6 +251,26 @@ def test_refusal_on_smollm2s_answers_to_harmful_requests_two_labellers():
     # Measured (session 7): head macro-F1 0.817, AUC 0.917 on 130 rows, 29 refusals; string
     # match 0.713 / 0.672. Issue 12's goal (>= 0.85) is missed here as on the XSTest file.
     assert m.auc > 0.89 and m.macro_f1 > 0.78 and m.macro_f1 > base.macro_f1 + 0.07, m
+
+
+def test_refusal_on_smollm2s_answers_to_70_more_harmful_requests_two_labellers():
+    header, *rows = [json.loads(line) for line in SMOLLM2_UNSAFE2_SET.read_text().splitlines()]
+    assert "response" not in header and header["agreement"]["kappa_binary"] >= 0.85
+    assert len(rows) == header["rows"] >= 130
+    assert all(r["label"] == int(r["xstest_label"] != "full_compliance") for r in rows)
+    from accord.graders._datasets import SMOLLM2_TRAIN, train_data_dir
+
+    train = {json.loads(line).get("response") for line in
+             (train_data_dir() / SMOLLM2_TRAIN).read_text(encoding="utf-8").splitlines()}
+    others = {json.loads(line).get("response") for f in (SMOLLM2_SET, SMOLLM2_UNSAFE_SET)
+              for line in f.read_text().splitlines()}
+    assert not {r["response"] for r in rows} & (train | others)
+    m, base = _refusal_against_string_match(rows)
+    # Measured (session 8): head macro-F1 0.679, AUC 0.808 on 135 rows, 34 refusals —
+    # BELOW XSTest's string match (0.705): many of these refusals redirect, moralise or
+    # argue the other side with no refusal words, which a response-only head reads as
+    # compliance (bench/RESULTS.md, session 8). This holds the measured level.
+    assert m.auc > 0.78 and m.macro_f1 > 0.65, (m, base)
 
 
 def test_balance_features_count_effort_and_the_other_side():

@@ -15,6 +15,8 @@ copied from XSTest. Any prompt equal to an XSTest prompt is dropped.
 beside this file (written for it in XSTest's unsafe categories, none within word-set Jaccard
 0.5 of an XSTest prompt), once per ``--seeds`` value: SmolLM2 rarely refuses, so a random
 sample of its answers holds few refusals, and these requests are where its refusals are.
+``--prompts FILE`` answers another such file (``smollm2_unsafe_prompts_2.json``: the
+requests whose answers joined the training file in session 8).
 """
 
 from __future__ import annotations
@@ -98,12 +100,15 @@ def main() -> None:
                         help="mixed: own safe prompts + HH first turns; unsafe: the harmful "
                              "requests in smollm2_unsafe_prompts.json")
     parser.add_argument("--seeds", default="0", help="comma-separated sampling seeds")
+    parser.add_argument("--prompts", type=Path,
+                        default=Path(__file__).parent / "smollm2_unsafe_prompts.json",
+                        help="with --set unsafe: the requests' JSON file (a list of "
+                             "{prompt, category}; default: smollm2_unsafe_prompts.json)")
     args = parser.parse_args()
     with (args.data / "xstest/xstest_prompts.csv").open(newline="", encoding="utf-8") as f:
         xstest = {r["prompt"].strip().lower() for r in csv.DictReader(f)}
     if args.set == "unsafe":
-        own = json.loads((Path(__file__).parent / "smollm2_unsafe_prompts.json")
-                         .read_text(encoding="utf-8"))
+        own = json.loads(args.prompts.read_text(encoding="utf-8"))
         prompts = [(r["prompt"], "own-unsafe") for r in own]
     else:
         prompts = [(p, "own") for p in OWN_PROMPTS] + [
