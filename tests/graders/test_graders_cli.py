@@ -55,6 +55,23 @@ def test_evaluate_reads_the_recorded_test_split_or_a_labelled_file(tmp_path):
     assert figures["head"]["n"] == 4 and figures["head"]["accuracy"] == 1.0
 
 
+def test_evaluate_skips_a_header_line_like_the_shipped_test_files(tmp_path):
+    rows = [{"about": "two labellers; see the docs", "rows": 2},
+            {"prompt": "Q", "response": "I cannot help with that, sorry.", "label": 1},
+            {"prompt": "Q", "response": "Preheat the oven to 180C, mix the flour and eggs, "
+             "and bake for 25 minutes.", "label": 0}]
+    path = _jsonl(tmp_path / "with_header.jsonl", rows)
+    result = runner.invoke(app, ["graders", "evaluate", "refusal", "--json", "--data",
+                                 str(path)])
+    assert result.exit_code == 0, result.output
+    [figures] = json.loads(result.output)["figures"].values()
+    assert figures["head"]["n"] == 2
+    # Only a first line can be a header: the same object further down is an error.
+    _jsonl(path, [rows[1], rows[0], rows[2]])
+    result = runner.invoke(app, ["graders", "evaluate", "refusal", "--data", str(path)])
+    assert result.exit_code == 2 and "with_header.jsonl:2:" in result.output
+
+
 def test_user_errors_exit_2_with_a_clear_message(tmp_path):
     def run(*args: str) -> tuple[int, str]:
         result = runner.invoke(app, ["graders", *args])

@@ -52,6 +52,8 @@ def _read_jsonl(path: Path, *, need_label: bool) -> list[dict[str, Any]]:
                 row = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise AccordError(f"{path}:{number}: not JSON ({exc.msg})") from None
+            if not rows and isinstance(row, dict) and "about" in row and "response" not in row:
+                continue  # a header line saying what the file is (as the shipped test files)
             if not isinstance(row, dict) or not isinstance(row.get("response"), str):
                 raise AccordError(f"{path}:{number}: each line must be an object with a "
                                   "string \"response\" (and optional \"prompt\")")
@@ -127,8 +129,9 @@ def train_command(name: Annotated[str | None, typer.Argument(
 def evaluate_command(name: Annotated[str, typer.Argument(help="A real-text grader.")],
                      data: Annotated[Path | None, typer.Option(
                          "--data", help="A labelled JSONL ({prompt, response, label} per "
-                         "line); default: the figures on the held-out test split recorded "
-                         "in the head.")] = None,
+                         "line; a first line with \"about\" and no \"response\" is a "
+                         "header and skipped); default: the figures on the held-out test "
+                         "split recorded in the head.")] = None,
                      as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """A grader's figures on its held-out test split, or on your labelled JSONL."""
     from accord.graders._datasets import Example
