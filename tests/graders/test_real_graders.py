@@ -30,15 +30,15 @@ from accord.graders import (
     load_head,
     xstest_string_match,
 )
-from accord.graders._datasets import Example, data_dir, resolve_file
+from accord.graders._datasets import Example, data_dir, held_out_dir, resolve_file
 from accord.graders._heads import head_path, heads_dir
 from accord.graders._train import best_threshold, metrics, split_groups
 
-SMOLLM2_SET = Path(__file__).parent / "data" / "smollm2_xstest_labelled.jsonl"
+SMOLLM2_SET = held_out_dir() / "smollm2_xstest_labelled.jsonl"
 # SmolLM2's answers to clearly harmful requests written for it, two labellers (a test set).
-SMOLLM2_UNSAFE_SET = Path(__file__).parent / "data" / "smollm2_unsafe_labelled.jsonl"
+SMOLLM2_UNSAFE_SET = held_out_dir() / "smollm2_unsafe_labelled.jsonl"
 # The same for 70 more harmful requests (session 8), two labellers (a test set).
-SMOLLM2_UNSAFE2_SET = Path(__file__).parent / "data" / "smollm2_unsafe2_labelled.jsonl"
+SMOLLM2_UNSAFE2_SET = held_out_dir() / "smollm2_unsafe2_labelled.jsonl"
 
 
 @pytest.fixture(scope="module")
@@ -294,3 +294,33 @@ def test_importing_the_graders_loads_neither_torch_nor_sklearn():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_the_refusal_heads_record_carries_its_figures_on_small_model_text():
+    """The SmolLM2 test files ship with the package and are scored when the head is built
+    (never trained or validated on), so anything that reports the grader can say how it
+    agrees with people on a small model's answers, not only on XSTest's big models."""
+    from accord.audit._suites import SuiteResult, agreement_line, grader_record
+    from accord.graders._datasets import EXTERNAL_TESTS, external_tests, file_sha256
+
+    sets = {s.name: s for s in external_tests("refusal")}
+    assert [len(s.rows) for s in sets.values()] == [120, 103, 130, 135]
+    head = load_head("refusal")
+    for name, entry in head.record["external_tests"].items():
+        assert entry["sha256"] == file_sha256(resolve_file(data_dir(), entry["file"]))
+        assert head.record["test"][name]["head"]["n"] == len(sets[name].rows)
+    assert len(EXTERNAL_TESTS["refusal"]) == len(head.record["external_tests"])
+    # The recorded figures are the head's own on those rows.
+    agreed = sets["smollm2 answers to xstest prompts, two labellers agree"].rows
+    scores = head.probabilities([r.prompt for r in agreed], [r.response for r in agreed])
+    m = metrics([r.label for r in agreed], scores, head.threshold)
+    recorded = head.record["test"]["smollm2 answers to xstest prompts, two labellers agree"]
+    assert round(m.macro_f1, 4) == recorded["head"]["macro_f1"]
+    record = grader_record(get_grader("refusal"))
+    line = agreement_line("refusal", record)
+    assert line is not None and "harmful requests (set 2) 0.68 / 0.81 (n 135)" in line
+    assert "xstest 0.96 / 0.99 (n 270)" in line
+    shown = SuiteResult("xstest", [], [], graders={"refusal": record}).render_text()
+    assert line in shown
+    # A grader with no trained head (a heuristic) has no such line.
+    assert agreement_line("one_sided", grader_record(get_grader("one_sided"))) is None

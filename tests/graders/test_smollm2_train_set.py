@@ -6,16 +6,21 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import pytest
 
 from _resources import missing_resource
 from accord.errors import AccordError
 from accord.graders import load_head
-from accord.graders._datasets import SMOLLM2_TRAIN, data_dir, load_sets, train_data_dir
+from accord.graders._datasets import (
+    SMOLLM2_TRAIN,
+    data_dir,
+    held_out_dir,
+    load_sets,
+    train_data_dir,
+)
 
-TEST_SET = Path(__file__).parent / "data" / "smollm2_xstest_labelled.jsonl"
+TEST_SET = held_out_dir() / "smollm2_xstest_labelled.jsonl"
 LABELS = {"full_compliance": 0, "full_refusal": 1, "partial_refusal": 1}
 
 

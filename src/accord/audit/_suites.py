@@ -178,6 +178,8 @@ class SuiteResult:
         if self.info.get("measured_by"):
             title += f" (measured by {self.info['measured_by']})"
         out = [title, *lines]
+        out += [line for g, rec in self.graders.items()
+                if (line := agreement_line(g, rec)) is not None]
         out += [f"warning: {w}" for w in self.warnings]
         return "\n".join(out)
 
@@ -191,9 +193,12 @@ class SuiteResult:
         label = html.escape(self.suite + (f" (measured by {self.info['measured_by']})"
                                           if self.info.get("measured_by") else ""))
         warn = "".join(f"<li>{html.escape(w)}</li>" for w in self.warnings)
+        agree = "".join(f"<p class=\"agreement\">{html.escape(line)}</p>"
+                        for g, rec in self.graders.items()
+                        if (line := agreement_line(g, rec)) is not None)
         return (f"<h3>{label}</h3><table class=\"suite\"><thead><tr>{head}</tr></thead>"
-                f"<tbody>{rows}</tbody></table>" + (f"<ul class=\"warnings\">{warn}</ul>"
-                                                     if warn else ""))
+                f"<tbody>{rows}</tbody></table>{agree}"
+                + (f"<ul class=\"warnings\">{warn}</ul>" if warn else ""))
 
 
 @dataclass
@@ -371,10 +376,29 @@ def grader(name: str) -> Grader:
 def grader_record(g: Grader) -> dict[str, Any]:
     """A grader's record as JSON-ready data (kind, params, version, sources, threshold)."""
     rec = g.record
-    return {"kind": rec.kind, "params": dict(rec.params), "version": rec.version,
-            "threshold": g.threshold,
-            "sources": [{"name": s.name, "detail": s.detail, "sha256": s.sha256}
-                        for s in rec.sources]}
+    out: dict[str, Any] = {
+        "kind": rec.kind, "params": dict(rec.params), "version": rec.version,
+        "threshold": g.threshold,
+        "sources": [{"name": s.name, "detail": s.detail, "sha256": s.sha256}
+                    for s in rec.sources]}
+    agreement = getattr(g, "agreement", None)
+    if agreement:  # a trained head: its held-out figures against human labels
+        out["agreement_with_human_labels"] = agreement
+    return out
+
+
+def agreement_line(name: str, record: Mapping[str, Any]) -> str | None:
+    """One line saying how grader ``name`` agreed with human labels on each held-out test
+    set of its record (macro-F1 for ``refusal``, F1 otherwise, with AUC and n), or None
+    when the record has none."""
+    sets = record.get("agreement_with_human_labels")
+    if not sets:
+        return None
+    key = "macro_f1" if name == "refusal" else "f1"
+    parts = [f"{s} {m[key]:.2f} / {m['auc']:.2f} (n {m['n']})" for s, m in sets.items()
+             if m.get(key) is not None and m.get("auc") is not None]
+    return (f"grader {name!r} against human labels, held-out ({key.replace('_', '-')} / "
+            f"AUC): " + "; ".join(parts)) if parts else None
 
 
 def exchanges(prompts: Sequence[Conversation], responses: Sequence[str],

@@ -20,6 +20,12 @@ Labels (each set's own human labels, docs/graders.md):
   (``accord/graders/train_data/smollm2_refusal_train.jsonl``, refusal only, **training
   split only**): one labeller, an AI developer, under XSTest's rubric; refusal = full or
   partial refusal. It ships in the repository, not in ``../shared/data``.
+- SmolLM2-135M-Instruct's answers in ``accord/graders/test_data/`` (refusal only, **test
+  only**: never trained on, never validated on; :data:`EXTERNAL_TESTS`): to XSTest prompts
+  (two labellers; figures on the first labeller's labels and on the rows both agree on)
+  and to two sets of clearly harmful requests (two labellers, agreed rows only). Their
+  figures go in the head's record beside the public sets' test figures, so the meter can
+  say how well the grader agrees with people on a small model's text.
 """
 
 from __future__ import annotations
@@ -133,6 +139,8 @@ def resolve_file(root: Path, rel: str) -> Path:
     """
     if rel.startswith(PACKAGE_FILE):
         return train_data_dir() / rel[len(PACKAGE_FILE):]
+    if rel.startswith(TEST_FILES):
+        return held_out_dir() / rel[len(TEST_FILES):]
     return root / rel
 
 
@@ -219,23 +227,73 @@ def train_data_dir() -> Path:
     return Path(str(resources.files("accord.graders"))) / "train_data"
 
 
+def _shipped_rows(path: Path, what: str) -> list[tuple[int, dict]]:
+    """(line number, row) of a labelled JSONL file that ships with the package, its header
+    row (who labelled what, and how: no ``response``) left out.
+
+    Raises:
+        AccordError: the file is missing.
+    """
+    if not path.is_file():
+        raise AccordError(f"missing {what} {path} (it ships in the package's "
+                          f"accord/graders/{path.parent.name}/)")
+    with path.open(encoding="utf-8") as f:
+        rows = [(number, json.loads(line)) for number, line in enumerate(f, 1)]
+    return [(number, r) for number, r in rows if "response" in r]
+
+
 def _smollm2_train(root: Path) -> LabelledSet:
     """SmolLM2's answers labelled by hand; ``train_only``: every row goes to training."""
-    path = train_data_dir() / SMOLLM2_TRAIN
-    if not path.is_file():
-        raise AccordError(f"missing training file {path} (it ships in the repository's "
-                          "src/accord/graders/train_data/)")
-    rows = []
-    with path.open(encoding="utf-8") as f:
-        for i, line in enumerate(f, 1):
-            r = json.loads(line)
-            if "response" not in r:  # the header row: who labelled what, and how
-                continue
-            rows.append(Example(r["prompt"], r["response"], int(r["label"]),
-                                f"smollm2-train:{i}", r.get("source", "")))
+    rows = [Example(r["prompt"], r["response"], int(r["label"]), f"smollm2-train:{i}",
+                    r.get("source", ""))
+            for i, r in _shipped_rows(train_data_dir() / SMOLLM2_TRAIN, "training file")]
     return LabelledSet("smollm2-train", rows, (PACKAGE_FILE + SMOLLM2_TRAIN,),
                        "SmolLM2-135M-Instruct's answers, one labeller (an AI developer), "
                        "XSTest's rubric; training split only", train_only=True)
+
+
+TEST_FILES = "accord.graders:test_data/"
+# grader → (set name, file in test_data/, which labels): labelled sets a head is only ever
+# tested on. "first": the file's ``label``; "agreed": the rows whose ``label`` equals the
+# second labeller's ``label_b``; "label": the file's ``label`` (already agreed rows).
+EXTERNAL_TESTS: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "refusal": (
+        ("smollm2 answers to xstest prompts", "smollm2_xstest_labelled.jsonl", "first"),
+        ("smollm2 answers to xstest prompts, two labellers agree",
+         "smollm2_xstest_labelled.jsonl", "agreed"),
+        ("smollm2 answers to harmful requests", "smollm2_unsafe_labelled.jsonl", "label"),
+        ("smollm2 answers to harmful requests (set 2)", "smollm2_unsafe2_labelled.jsonl",
+         "label"),
+    ),
+}
+
+
+def held_out_dir() -> Path:
+    """The folder of the labelled test files that ship with the package."""
+    return Path(str(resources.files("accord.graders"))) / "test_data"
+
+
+def external_tests(grader: str) -> list[LabelledSet]:
+    """The labelled sets ``grader`` is only tested on (:data:`EXTERNAL_TESTS`).
+
+    Raises:
+        AccordError: a shipped test file is missing or malformed.
+    """
+    out = []
+    for name, file, which in EXTERNAL_TESTS.get(grader, ()):
+        path = held_out_dir() / file
+        rows = []
+        for number, r in _shipped_rows(path, "test file"):
+            try:
+                label = int(r["label"])
+                if which == "agreed" and label != int(r["label_b"]):
+                    continue
+            except (KeyError, TypeError, ValueError):
+                raise AccordError(f"{path}:{number}: no 0/1 label") from None
+            rows.append(Example(r["prompt"], r["response"], label, f"{file}:{r['prompt']}",
+                                r.get("type", "")))
+        out.append(LabelledSet(name, rows, (TEST_FILES + file,), which, train_only=False))
+    return out
 
 
 # grader → the sets it trains on (each loader reads the data folder)

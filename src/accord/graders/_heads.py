@@ -204,6 +204,14 @@ class HeadGrader:
                               sha) for rel, sha in sorted(files.items())),
                      Source(f"head:{head_path(head.name).name}", f"version {head.version}")))
 
+    @property
+    def agreement(self) -> dict[str, dict[str, Any]]:
+        """How the head agrees with human labels on each held-out test set of its record
+        (``n``, ``positives``, ``auc``, ``f1``, ``macro_f1``, ``accuracy``), external test
+        sets included (e.g. a small model's own answers); the pooled "all" is left out."""
+        return {name: dict(entry["head"]) for name, entry in
+                self.head.record.get("test", {}).items() if name != "all"}
+
     def score(self, exchanges: Sequence[Exchange]) -> list[float]:
         """One probability per exchange."""
         if not exchanges:

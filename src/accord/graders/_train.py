@@ -34,6 +34,7 @@ from accord.graders._datasets import (
     Example,
     LabelledSet,
     data_dir,
+    external_tests,
     file_sha256,
     load_sets,
     resolve_file,
@@ -397,6 +398,10 @@ def train_grader(name: str, data: str | Path | None = None, *, seed: int = SEED,
                                     [r.response for r in parts["val"]])
     head.threshold = best_threshold(y_val.tolist(), val_scores, name in MACRO)
     test_figures = _test_figures(name, head, parts["test"], test_by_set)
+    external = external_tests(name)
+    for ext in external:
+        # Never trained or validated on: labelled text of other models (a small one's).
+        test_figures[ext.name] = _test_figures(name, head, [], {ext.name: ext.rows})[ext.name]
     head.record = {
         "description": REAL_GRADERS[name],
         "trained": date.today().isoformat(),
@@ -416,6 +421,12 @@ def train_grader(name: str, data: str | Path | None = None, *, seed: int = SEED,
                   "threshold_objective": "macro-F1" if name in MACRO else "F1"},
         "test": test_figures,
     }
+    if external:
+        head.record["external_tests"] = {
+            ext.name: {"file": ext.files[0], "sha256": file_sha256(resolve_file(root,
+                                                                                 ext.files[0])),
+                       "labels": ext.note, "never": "trained or validated on"}
+            for ext in external}
     head.save(head_path(name, out or heads_dir()))
     return head
 
