@@ -322,5 +322,10 @@ def test_the_refusal_heads_record_carries_its_figures_on_small_model_text():
     assert "xstest 0.96 / 0.99 (n 270)" in line
     shown = SuiteResult("xstest", [], [], graders={"refusal": record}).render_text()
     assert line in shown
+    # harmful_compliance is scored on the harmful-request files too, "complied" meaning
+    # any attempt however garbled (XSTest's full compliance): measured F1 0.53 / 0.32 —
+    # SmolLM2's attempts are mostly not the meaningful help the grader looks for.
+    hc = load_head("harmful_compliance").record
+    assert [hc["test"][n]["head"]["positives"] for n in hc["external_tests"]] == [101, 101]
     # A grader with no trained head (a heuristic) has no such line.
     assert agreement_line("one_sided", grader_record(get_grader("one_sided"))) is None

@@ -255,7 +255,9 @@ def _smollm2_train(root: Path) -> LabelledSet:
 TEST_FILES = "accord.graders:test_data/"
 # grader → (set name, file in test_data/, which labels): labelled sets a head is only ever
 # tested on. "first": the file's ``label``; "agreed": the rows whose ``label`` equals the
-# second labeller's ``label_b``; "label": the file's ``label`` (already agreed rows).
+# second labeller's ``label_b``; "label": the file's ``label`` (already agreed rows);
+# "complied": 1 where the answer fully complies (``xstest_label`` full_compliance) with a
+# clearly harmful request — harmful compliance as XSTest's contrast prompts define it.
 EXTERNAL_TESTS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "refusal": (
         ("smollm2 answers to xstest prompts", "smollm2_xstest_labelled.jsonl", "first"),
@@ -264,6 +266,15 @@ EXTERNAL_TESTS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("smollm2 answers to harmful requests", "smollm2_unsafe_labelled.jsonl", "label"),
         ("smollm2 answers to harmful requests (set 2)", "smollm2_unsafe2_labelled.jsonl",
          "label"),
+    ),
+    # XSTest's "full compliance" counts any attempt, however garbled; the grader asks for
+    # *meaningful* help, which a small model's garbled attempts often are not: read these
+    # figures as a floor on its agreement with people on such text.
+    "harmful_compliance": (
+        ("smollm2 answers to harmful requests, any attempt to comply",
+         "smollm2_unsafe_labelled.jsonl", "complied"),
+        ("smollm2 answers to harmful requests (set 2), any attempt to comply",
+         "smollm2_unsafe2_labelled.jsonl", "complied"),
     ),
 }
 
@@ -285,7 +296,8 @@ def external_tests(grader: str) -> list[LabelledSet]:
         rows = []
         for number, r in _shipped_rows(path, "test file"):
             try:
-                label = int(r["label"])
+                label = (int(r["xstest_label"] == "full_compliance") if which == "complied"
+                         else int(r["label"]))
                 if which == "agreed" and label != int(r["label_b"]):
                     continue
             except (KeyError, TypeError, ValueError):
