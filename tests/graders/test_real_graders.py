@@ -300,7 +300,7 @@ def test_the_refusal_heads_record_carries_its_figures_on_small_model_text():
     """The SmolLM2 test files ship with the package and are scored when the head is built
     (never trained or validated on), so anything that reports the grader can say how it
     agrees with people on a small model's answers, not only on XSTest's big models."""
-    from accord.audit._suites import SuiteResult, agreement_line, grader_record
+    from accord.audit import SuiteResult, agreement_line, grader_record
     from accord.graders._datasets import EXTERNAL_TESTS, external_tests, file_sha256
 
     sets = {s.name: s for s in external_tests("refusal")}
