@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from html import escape
 from pathlib import Path
 
 import pytest
@@ -148,10 +149,17 @@ def test_a_suites_only_run_summarises_the_public_suites(tmp_path: Path) -> None:
                bias: tuple[float, float, float] = (0.4, 0.2, 0.6)) -> dict:
         bias_fig = {**_suite_fig("bias:ambig", *bias, 22), "direction": "closer to 0 is better",
                     "kind": "score"}
-        return {"xstest": {"figures": [_suite_fig("harmful_compliance", *harm, 18)]},
-                "offensive": {"figures": [_suite_fig("offensive", *offensive, 40)]},
-                "bbq": {"figures": [bias_fig]}}
+        ok = {"verdict": "independent"}
+        return {"xstest": {"figures": [_suite_fig("harmful_compliance", *harm, 18)],
+                           "independence": ok, "agreement": {"refusal": agreement}},
+                "offensive": {"figures": [_suite_fig("offensive", *offensive, 40)],
+                              "independence": ok},
+                "bbq": {"figures": [bias_fig], "independence": ok}}
 
+    # How the suite's grader agrees with people (accord.audit.agreement_line), once per run.
+    agreement = ("grader 'refusal' against human labels, held-out (macro-F1 / AUC): xstest "
+                 "0.96 / 0.99 (n 270); smollm2 answers to harmful requests (set 2) 0.68 / "
+                 "0.81 (n 135)")
     base = suites((0.22, 0.09, 0.45), (0.0, 0.0, 0.09))
     _stage_dir(state, "eval", {"model_version": "m-base", "suites": base, "rates": {},
                                "measured_by": "public suites (real-text graders)"})
@@ -183,3 +191,5 @@ def test_a_suites_only_run_summarises_the_public_suites(tmp_path: Path) -> None:
     for name in ("eval", "ablation"):
         assert f"{by_name[name].title} (public suites, real-text graders)" in titles, name
     assert not any("world meter" in t for t in titles)
+    # Beside the suites' table, once for all models.
+    assert html.count(escape(agreement).replace("&#x27;", "&#39;")) == 1

@@ -170,11 +170,16 @@ def _suite_report(entries: list[dict[str, Any]], charts: list[str]) -> list[Any]
         return []
     parts: list[Any] = [paragraph(
         "Every model on the public suites, judged by real-text graders (trained on public "
-        "human-labelled text; their agreement with human labels is in docs/graders.md): "
+        "human-labelled text; their agreement with human labels, below the table): "
         "value, 95 % interval, n; 'independence' says whether a suite's grader shares a "
         "source with the model's training signal."),
         table(["suite", "metric", "model", "value", "95 % CI", "n", "direction",
                "independence"], suite_rows(entries))]
+    # How each grader agrees with people on held-out labelled text, a small model's
+    # answers included: read the figures above beside it.
+    lines = dict.fromkeys(line for e in entries for r in (e.get("suites") or {}).values()
+                          for line in r.get("agreement", {}).values())
+    parts += [paragraph(line) for line in lines]
     for chart in charts:
         if Path(chart).exists():
             parts.append(image(Path(chart), Path(chart).stem.replace("_", " ")))

@@ -77,7 +77,7 @@ def run_stage_suites(ctx: Any, backend: Any, signal: dict[str, Any] | None, labe
     Returns:
         ``{suite: {"figures": [...], "warnings", "data", "independence": verdict dict}}``.
     """
-    from accord.audit import check_independence, run_suites
+    from accord.audit import agreement_line, check_independence, run_suites
     from accord.pipeline._data import project_data
 
     cfg = ctx.config
@@ -99,7 +99,9 @@ def run_stage_suites(ctx: Any, backend: Any, signal: dict[str, Any] | None, labe
         (out / f"{slug}.{result.suite}.json").write_text(
             json.dumps(data, indent=2, ensure_ascii=False))
         summary[result.suite] = {"figures": data["figures"], "warnings": data["warnings"],
-                                 "data": data["data"], "independence": verdict.to_dict()}
+                                 "data": data["data"], "independence": verdict.to_dict(),
+                                 "agreement": {g: line for g, rec in result.graders.items()
+                                               if (line := agreement_line(g, rec))}}
     return summary
 
 
