@@ -369,7 +369,9 @@ def train_grader(name: str, data: str | Path | None = None, *, seed: int = SEED,
                                                 "no test part (its test rows are elsewhere)")
         elif s.train_only:
             sizes[s.name]["train_only"] = True
-    _prime([r for rows in parts.values() for r in rows], spec, name, cut)
+    external = external_tests(name)  # scored, never trained or validated on
+    _prime([r for rows in parts.values() for r in rows] + [r for e in external for r in e.rows],
+           spec, name, cut)
     names = list(spec.get("extra", ()))
     train_x_raw = feature_matrix({"extra": names}, [], [r.response for r in parts["train"]])
     scale = [float(max(np.abs(train_x_raw[:, j]).max(), 1e-6)) for j in range(len(names))]
@@ -398,10 +400,8 @@ def train_grader(name: str, data: str | Path | None = None, *, seed: int = SEED,
                                     [r.response for r in parts["val"]])
     head.threshold = best_threshold(y_val.tolist(), val_scores, name in MACRO)
     test_figures = _test_figures(name, head, parts["test"], test_by_set)
-    external = external_tests(name)
-    for ext in external:
-        # Never trained or validated on: labelled text of other models (a small one's).
-        test_figures[ext.name] = _test_figures(name, head, [], {ext.name: ext.rows})[ext.name]
+    # Labelled text of other models (a small one's); no pooled "all" over them.
+    test_figures.update(_test_figures(name, head, [], {e.name: e.rows for e in external}))
     head.record = {
         "description": REAL_GRADERS[name],
         "trained": date.today().isoformat(),
