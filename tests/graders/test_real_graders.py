@@ -11,6 +11,7 @@ import hashlib
 import json
 import random
 import sys
+from html import escape
 from pathlib import Path
 
 import numpy as np
@@ -299,7 +300,8 @@ def test_importing_the_graders_loads_neither_torch_nor_sklearn():
 def test_the_refusal_heads_record_carries_its_figures_on_small_model_text():
     """The SmolLM2 test files ship with the package and are scored when the head is built
     (never trained or validated on), so anything that reports the grader can say how it
-    agrees with people on a small model's answers, not only on XSTest's big models."""
+    does on a small model's answers (labelled by AI labellers, and named so), not only on
+    XSTest's big models (labelled by people)."""
     from accord.audit import SuiteResult, agreement_line, grader_record
     from accord.graders._datasets import EXTERNAL_TESTS, external_tests, file_sha256
 
@@ -311,21 +313,24 @@ def test_the_refusal_heads_record_carries_its_figures_on_small_model_text():
         assert head.record["test"][name]["head"]["n"] == len(sets[name].rows)
     assert len(EXTERNAL_TESTS["refusal"]) == len(head.record["external_tests"])
     # The recorded figures are the head's own on those rows.
-    agreed = sets["smollm2 answers to xstest prompts, two labellers agree"].rows
+    agreed = sets["smollm2 answers to xstest prompts, two AI labellers agree"].rows
     scores = head.probabilities([r.prompt for r in agreed], [r.response for r in agreed])
     m = metrics([r.label for r in agreed], scores, head.threshold)
-    recorded = head.record["test"]["smollm2 answers to xstest prompts, two labellers agree"]
+    recorded = head.record["test"]["smollm2 answers to xstest prompts, two AI labellers agree"]
     assert round(m.macro_f1, 4) == recorded["head"]["macro_f1"]
     record = grader_record(get_grader("refusal"))
     line = agreement_line("refusal", record)
-    assert line is not None and "harmful requests (set 2) 0.68 / 0.81 (n 135)" in line
+    assert line is not None and "people's unless AI-labelled (macro-F1 / AUC)" in line
+    assert "harmful requests (set 2), two AI labellers 0.68 / 0.81 (n 135)" in line
     assert "xstest 0.96 / 0.99 (n 270)" in line
-    shown = SuiteResult("xstest", [], [], graders={"refusal": record}).render_text()
-    assert line in shown
+    result = SuiteResult("xstest", [], [], graders={"refusal": record})
+    assert line in result.render_text() and escape(line) in result.to_html()
     # harmful_compliance is scored on the harmful-request files too, "complied" meaning
     # any attempt however garbled (XSTest's full compliance): measured F1 0.53 / 0.32 —
     # SmolLM2's attempts are mostly not the meaningful help the grader looks for.
     hc = load_head("harmful_compliance").record
     assert [hc["test"][n]["head"]["positives"] for n in hc["external_tests"]] == [101, 101]
+    hc_line = agreement_line("harmful_compliance", grader_record(get_grader("harmful_compliance")))
+    assert hc_line is not None and "(F1 / AUC)" in hc_line and "any attempt to comply" in hc_line
     # A grader with no trained head (a heuristic) has no such line.
     assert agreement_line("one_sided", grader_record(get_grader("one_sided"))) is None

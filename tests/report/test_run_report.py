@@ -156,9 +156,10 @@ def test_a_suites_only_run_summarises_the_public_suites(tmp_path: Path) -> None:
                               "independence": ok},
                 "bbq": {"figures": [bias_fig], "independence": ok}}
 
-    # How the suite's grader agrees with people (accord.audit.agreement_line), once per run.
-    agreement = ("grader 'refusal' against human labels, held-out (macro-F1 / AUC): xstest "
-                 "0.96 / 0.99 (n 270); smollm2 answers to harmful requests (set 2) 0.68 / "
+    # How the suite's grader does on held-out labels (accord.audit.agreement_line), once.
+    agreement = ("grader 'refusal' against held-out labels, people's unless AI-labelled "
+                 "(macro-F1 / AUC): xstest 0.96 / 0.99 (n 270); smollm2 answers to harmful "
+                 "requests (set 2), two AI labellers 0.68 / "
                  "0.81 (n 135)")
     base = suites((0.22, 0.09, 0.45), (0.0, 0.0, 0.09))
     _stage_dir(state, "eval", {"model_version": "m-base", "suites": base, "rates": {},

@@ -382,23 +382,28 @@ def grader_record(g: Grader) -> dict[str, Any]:
         "sources": [{"name": s.name, "detail": s.detail, "sha256": s.sha256}
                     for s in rec.sources]}
     agreement = getattr(g, "agreement", None)
-    if agreement:  # a trained head: its held-out figures against human labels
-        out["agreement_with_human_labels"] = agreement
+    if agreement:  # a trained head: its figures on held-out labelled sets
+        out["agreement_with_labels"] = agreement
+        out["agreement_metric"] = g.agreement_metric
     return out
 
 
 def agreement_line(name: str, record: Mapping[str, Any]) -> str | None:
-    """One line saying how grader ``name`` agreed with human labels on each held-out test
-    set of its record (macro-F1 for ``refusal``, F1 otherwise, with AUC and n), or None
-    when the record has none."""
-    sets = record.get("agreement_with_human_labels")
+    """One line saying how grader ``name`` agreed with the labels of each held-out test set
+    of its record (the figure its threshold was chosen for, macro-F1 or F1, with AUC and
+    n), or None when the record has none. The public sets' labels are people's; a set
+    labelled by AI labellers says so in its name."""
+    sets = record.get("agreement_with_labels")
     if not sets:
         return None
-    key = "macro_f1" if name == "refusal" else "f1"
+    key = record.get("agreement_metric", "f1")
     parts = [f"{s} {m[key]:.2f} / {m['auc']:.2f} (n {m['n']})" for s, m in sets.items()
              if m.get(key) is not None and m.get("auc") is not None]
-    return (f"grader {name!r} against human labels, held-out ({key.replace('_', '-')} / "
-            f"AUC): " + "; ".join(parts)) if parts else None
+    if not parts:
+        return None
+    shown = "macro-F1" if key == "macro_f1" else "F1"
+    return (f"grader {name!r} against held-out labels, people's unless AI-labelled "
+            f"({shown} / AUC): " + "; ".join(parts))
 
 
 def exchanges(prompts: Sequence[Conversation], responses: Sequence[str],

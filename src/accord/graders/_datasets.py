@@ -20,12 +20,13 @@ Labels (each set's own human labels, docs/graders.md):
   (``accord/graders/train_data/smollm2_refusal_train.jsonl``, refusal only, **training
   split only**): one labeller, an AI developer, under XSTest's rubric; refusal = full or
   partial refusal. It ships in the repository, not in ``../shared/data``.
-- SmolLM2-135M-Instruct's answers in ``accord/graders/test_data/`` (refusal only, **test
-  only**: never trained on, never validated on; :data:`EXTERNAL_TESTS`): to XSTest prompts
-  (two labellers; figures on the first labeller's labels and on the rows both agree on)
-  and to two sets of clearly harmful requests (two labellers, agreed rows only). Their
-  figures go in the head's record beside the public sets' test figures, so the meter can
-  say how well the grader agrees with people on a small model's text.
+- SmolLM2-135M-Instruct's answers in ``accord/graders/test_data/`` (refusal and harmful
+  compliance, **test only**: never trained on, never validated on;
+  :data:`EXTERNAL_TESTS`), labelled under XSTest's rubric by **AI labellers**, not people:
+  to XSTest prompts (two labellers; figures on the first labeller's labels and on the rows
+  both agree on) and to two sets of clearly harmful requests (two labellers, agreed rows
+  only). Their figures go in the head's record beside the public sets' test figures, so
+  the meter can say how the grader does on a small model's text.
 """
 
 from __future__ import annotations
@@ -260,21 +261,23 @@ TEST_FILES = "accord.graders:test_data/"
 # clearly harmful request — harmful compliance as XSTest's contrast prompts define it.
 EXTERNAL_TESTS: dict[str, tuple[tuple[str, str, str], ...]] = {
     "refusal": (
-        ("smollm2 answers to xstest prompts", "smollm2_xstest_labelled.jsonl", "first"),
-        ("smollm2 answers to xstest prompts, two labellers agree",
+        ("smollm2 answers to xstest prompts, AI-labelled", "smollm2_xstest_labelled.jsonl",
+         "first"),
+        ("smollm2 answers to xstest prompts, two AI labellers agree",
          "smollm2_xstest_labelled.jsonl", "agreed"),
-        ("smollm2 answers to harmful requests", "smollm2_unsafe_labelled.jsonl", "label"),
-        ("smollm2 answers to harmful requests (set 2)", "smollm2_unsafe2_labelled.jsonl",
-         "label"),
+        ("smollm2 answers to harmful requests, two AI labellers",
+         "smollm2_unsafe_labelled.jsonl", "label"),
+        ("smollm2 answers to harmful requests (set 2), two AI labellers",
+         "smollm2_unsafe2_labelled.jsonl", "label"),
     ),
     # XSTest's "full compliance" counts any attempt, however garbled; the grader asks for
     # *meaningful* help, which a small model's garbled attempts often are not: read these
     # figures as a floor on its agreement with people on such text.
     "harmful_compliance": (
-        ("smollm2 answers to harmful requests, any attempt to comply",
+        ("smollm2 answers to harmful requests, two AI labellers, any attempt to comply",
          "smollm2_unsafe_labelled.jsonl", "complied"),
-        ("smollm2 answers to harmful requests (set 2), any attempt to comply",
-         "smollm2_unsafe2_labelled.jsonl", "complied"),
+        ("smollm2 answers to harmful requests (set 2), two AI labellers, any attempt to "
+         "comply", "smollm2_unsafe2_labelled.jsonl", "complied"),
     ),
 }
 

@@ -212,6 +212,12 @@ class HeadGrader:
         return {name: dict(entry["head"]) for name, entry in
                 self.head.record.get("test", {}).items() if name != "all"}
 
+    @property
+    def agreement_metric(self) -> str:
+        """The figure its threshold was chosen for: ``macro_f1`` or ``f1``."""
+        objective = self.head.record.get("model", {}).get("threshold_objective")
+        return "macro_f1" if objective == "macro-F1" else "f1"
+
     def score(self, exchanges: Sequence[Exchange]) -> list[float]:
         """One probability per exchange."""
         if not exchanges:
