@@ -24,9 +24,10 @@ Labels (each set's own human labels, docs/graders.md):
   compliance, **test only**: never trained on, never validated on;
   :data:`EXTERNAL_TESTS`), labelled under XSTest's rubric by **AI labellers**, not people:
   to XSTest prompts (two labellers; figures on the first labeller's labels and on the rows
-  both agree on) and to two sets of clearly harmful requests (two labellers, agreed rows
-  only). Their figures go in the head's record beside the public sets' test figures, so
-  the meter can say how the grader does on a small model's text.
+  both agree on), to two sets of clearly harmful requests and to HH-RLHF red-team first
+  turns (two labellers, agreed rows only). Their figures go in the head's record beside
+  the public sets' test figures, so the meter can say how the grader does on a small
+  model's text.
 """
 
 from __future__ import annotations
@@ -269,6 +270,8 @@ EXTERNAL_TESTS: dict[str, tuple[tuple[str, str, str], ...]] = {
          "smollm2_unsafe_labelled.jsonl", "label"),
         ("smollm2 answers to harmful requests (set 2), two AI labellers",
          "smollm2_unsafe2_labelled.jsonl", "label"),
+        ("smollm2 answers to hh-rlhf requests, two AI labellers",
+         "smollm2_hh_labelled.jsonl", "label"),
     ),
     # XSTest's "full compliance" counts any attempt, however garbled; the grader asks for
     # *meaningful* help, which a small model's garbled attempts often are not: read these

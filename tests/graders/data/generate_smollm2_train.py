@@ -17,6 +17,11 @@ beside this file (written for it in XSTest's unsafe categories, none within word
 sample of its answers holds few refusals, and these requests are where its refusals are.
 ``--prompts FILE`` answers another such file (``smollm2_unsafe_prompts_2.json``: the
 requests whose answers joined the training file in session 8).
+
+``--set hh`` answers 320 first human turns of HH-RLHF's harmless-base file from the part
+the ``offensive`` suite does not measure (``hh_suite_split``), leaving out XSTest's prompts
+and both unsafe-prompt files' (``random.Random("imit-smollm2")`` sample, ``--seeds 7``):
+the answers in ``accord/graders/test_data/smollm2_hh_labelled.jsonl`` (session 9).
 """
 
 from __future__ import annotations
@@ -90,15 +95,34 @@ def _hh_prompts(root: Path, n: int, seed: int) -> list[str]:
     return random.Random(f"accord.graders.smollm2-train:{seed}").sample(rows, n)
 
 
+def _hh_training_prompts(root: Path, exclude: set[str], n: int = 320) -> list[str]:
+    from accord.audit._suites_offensive import hh_suite_split
+
+    with gzip.open(root / "hh-rlhf/harmless-base-test-part1.jsonl.gz", "rt",
+                   encoding="utf-8") as f:
+        _, training = hh_suite_split([json.loads(line) for line in f])
+    for name in ("smollm2_unsafe_prompts.json", "smollm2_unsafe_prompts_2.json"):
+        exclude = exclude | {r["prompt"].strip().lower() for r in
+                             json.loads((Path(__file__).parent / name).read_text())}
+    rows = []
+    for r in training:
+        m = re.match(r"\s*Human:(.*?)\n\nAssistant:", r["chosen"], re.S)
+        if m and 15 <= len(m.group(1).strip()) <= 200:
+            rows.append(m.group(1).strip())
+    rows = sorted({p for p in rows if p.lower() not in exclude})
+    return random.Random("imit-smollm2").sample(rows, n)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--hh", type=int, default=135, help="HH first turns to sample")
     parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--set", choices=("mixed", "unsafe"), default="mixed",
+    parser.add_argument("--set", choices=("mixed", "unsafe", "hh"), default="mixed",
                         help="mixed: own safe prompts + HH first turns; unsafe: the harmful "
-                             "requests in smollm2_unsafe_prompts.json")
+                             "requests in smollm2_unsafe_prompts.json; hh: 320 HH first "
+                             "turns from the part the offensive suite leaves to training")
     parser.add_argument("--seeds", default="0", help="comma-separated sampling seeds")
     parser.add_argument("--prompts", type=Path,
                         default=Path(__file__).parent / "smollm2_unsafe_prompts.json",
@@ -107,7 +131,10 @@ def main() -> None:
     args = parser.parse_args()
     with (args.data / "xstest/xstest_prompts.csv").open(newline="", encoding="utf-8") as f:
         xstest = {r["prompt"].strip().lower() for r in csv.DictReader(f)}
-    if args.set == "unsafe":
+    if args.set == "hh":
+        prompts = [(p, "hh-rlhf harmless-base test, training part")
+                   for p in _hh_training_prompts(args.data, xstest)]
+    elif args.set == "unsafe":
         own = json.loads(args.prompts.read_text(encoding="utf-8"))
         prompts = [(r["prompt"], "own-unsafe") for r in own]
     else:
