@@ -76,3 +76,13 @@ def test_a_write_session_waits_for_its_lock_on_sqlite(store: Store):
     assert entered.is_set()
     with store.session() as s:
         assert s.scalars(select(User.username)).all() == ["queued"]
+
+
+def test_the_users_create_help_names_every_role():
+    from typer.testing import CliRunner
+
+    from accord.cli import app
+
+    result = CliRunner().invoke(app, ["users", "create", "--help"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert all(name in result.output for name in ROLES), result.output

@@ -19,7 +19,8 @@ def users_create(
     username: Annotated[str, typer.Argument(help="Lowercase letters, digits, _ . -")],
     project: ProjectOpt = Path("."),
     role: Annotated[list[str] | None, typer.Option(
-        metavar="ROLE", help="A role (repeatable): admin, reviewer.")] = None,
+        metavar="ROLE", help="A role (repeatable): admin, reviewer, participant, "
+                             "auditor.")] = None,
     admin: Annotated[bool, typer.Option("--admin", help="Same as --role admin.")] = False,
     simulated: Annotated[bool, typer.Option(help="The account is a simulated reviewer.")
                          ] = False,

@@ -96,7 +96,7 @@ def _hh_prompts(root: Path, n: int, seed: int) -> list[str]:
 
 
 def _hh_training_prompts(root: Path, exclude: set[str], n: int = 320) -> list[str]:
-    from accord.audit._suites_offensive import hh_suite_split
+    from accord.audit import hh_suite_split
 
     with gzip.open(root / "hh-rlhf/harmless-base-test-part1.jsonl.gz", "rt",
                    encoding="utf-8") as f:
