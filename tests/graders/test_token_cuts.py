@@ -81,3 +81,28 @@ def test_graders_at_two_cuts_share_one_pass_for_short_answers(passes):
     for name in ("refusal", "offensive", "harmful_content", "moderation:V"):
         get_grader(name).score(as_exchanges(answers))
     assert [(cut, len(texts)) for cut, texts in passes] == [(MAX_TOKENS, 2)]
+
+
+def test_forward_batches_hold_at_most_a_token_budget_and_every_row_once():
+    from accord.graders._embed import _BATCH_TOKENS, _MAX_BATCH, _batches
+
+    padded = [3] * 100 + [40] * 70 + [128] * 40 + [256] * 20 + [4096]
+    order = list(range(len(padded)))
+    batches = _batches(order, padded)
+    assert [i for b in batches for i in b] == order  # in order, each once
+    for b in batches:
+        assert len(b) <= _MAX_BATCH
+        assert len(b) == 1 or len(b) * max(padded[i] for i in b) <= _BATCH_TOKENS
+    assert batches[-1] == [len(padded) - 1]  # longer than the budget: alone
+    assert max(len(b) for b in batches) == _MAX_BATCH  # short texts fill whole batches
+    assert _batches([], []) == []
+
+
+def test_batching_does_not_change_the_vectors():
+    """Rows embedded in one batch or one at a time get the same vectors (padding is masked)."""
+    texts = [_SENTENCE * k for k in (1, 3, 12, 20)] + ["Short.", "A bit longer text here."]
+    together = embed_pairs(texts, LONG_TOKENS)
+    embed_module._SEEN.clear()
+    embed_module._LENGTH.clear()
+    alone = np.stack([embed_pairs([t], LONG_TOKENS)[0] for t in texts])
+    np.testing.assert_allclose(together, alone, atol=1e-5)

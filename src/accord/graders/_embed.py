@@ -42,7 +42,13 @@ DIM = 384
 MAX_TOKENS = 128  # the default cut (the model trained at 256; 128 is 2.4x faster)
 LONG_TOKENS = 256  # the cut of heads that read long texts (moderation, harmful compliance)
 OPENING_TOKENS = 48  # the "opening" vector pools the first this many tokens ([CLS] included)
-_BATCH = 32
+# A forward batch holds at most this many padded tokens (rows × its longest row, which is
+# its last: rows are sorted by length) and at most _MAX_BATCH rows. Bounding tokens, not
+# rows, bounds activation memory: 32 rows of 256 tokens raised a grading process's peak
+# RSS by ~330 MB over the loaded model (bench/graders_memory.py); short texts still go 64
+# to a batch.
+_BATCH_TOKENS = 2048
+_MAX_BATCH = 64
 _CACHE_SIZE = 20_000
 
 _LOCK = threading.Lock()
@@ -126,6 +132,28 @@ def token_counts(texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> list[int
                                       max_length=cut + 1)["input_ids"]]
 
 
+def _batches(order: Sequence[int], padded: Sequence[int]) -> list[list[int]]:
+    """Consecutive runs of ``order`` (row indices sorted by length) whose padded size, rows
+    × the longest row's tokens, stays within :data:`_BATCH_TOKENS`, at most
+    :data:`_MAX_BATCH` rows each (a row longer than the budget goes alone).
+
+    Args:
+        order: row indices, shortest first.
+        padded: each row's token count as the model reads it (after the cut).
+    """
+    out: list[list[int]] = []
+    batch: list[int] = []
+    for i in order:
+        if batch and ((len(batch) + 1) * padded[i] > _BATCH_TOKENS
+                      or len(batch) >= _MAX_BATCH):
+            out.append(batch)
+            batch = []
+        batch.append(i)
+    if batch:
+        out.append(batch)
+    return out
+
+
 def _forward(texts: list[str], max_tokens: int) -> tuple[np.ndarray, list[int]]:
     """``(len(texts), 2, DIM)``: each text's whole and opening vectors, L2-normalised, and
     each text's token count up to ``max_tokens + 1`` (past the cut: it was cut)."""
@@ -136,8 +164,7 @@ def _forward(texts: list[str], max_tokens: int) -> tuple[np.ndarray, list[int]]:
     # Batches of similar length pad less: sort by length, put rows back in place after.
     order = sorted(range(len(texts)), key=lambda i: lengths[i])
     with torch.inference_mode():
-        for start in range(0, len(order), _BATCH):
-            idx = order[start:start + _BATCH]
+        for idx in _batches(order, [min(n, max_tokens) for n in lengths]):
             batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
                               max_length=max_tokens, return_tensors="pt")
             hidden = model(**batch).last_hidden_state
