@@ -19,11 +19,24 @@ the number of tokens actually read lets every grader that reads the same respons
 forward pass. A text shorter than a cut reads the same tokens at any longer cut, so a
 128-token pass serves a 256-token head for every text under 128 tokens (most chat answers
 and every tweet): a call with heads at both cuts pays a second pass only for long texts.
+
+Runtime (session 9): the same weights run under ONNX Runtime when it is installed (it is a
+dependency of the ``graders`` extra): the first process exports the installed model to
+``<cache>/graders/`` once (torch.onnx, a few seconds), checks the export against torch on
+probe texts (largest difference under :data:`_ONNX_TOLERANCE`, else it is discarded) and
+every later process loads it without torch or transformers. Vectors agree with the torch
+path to about 2e-7; a grading process's peak memory falls from ~740 MB to ~400 MB and a
+process loads in under a second (bench/graders_memory.py). ``ACCORD_EMBEDDER_RUNTIME=torch``
+(or ``onnx``) forces one runtime; the default, ``auto``, takes ONNX Runtime when it can.
+Tokens come from the model's ``tokenizer.json`` through the ``tokenizers`` library on both
+runtimes.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -93,22 +106,216 @@ def embedder_sha256() -> str:
     return digest.hexdigest()
 
 
-def _load() -> tuple[Any, Any, Any]:
-    with _LOCK:
-        if not _MODEL:
-            import torch
-            from transformers import AutoModel, AutoTokenizer
-            from transformers.utils import logging as hf_logging
+RUNTIME_ENV = "ACCORD_EMBEDDER_RUNTIME"
+RUNTIMES = ("auto", "onnx", "torch")
+_ONNX_TOLERANCE = 1e-4  # largest |ONNX - torch| of a hidden state an export may show
+_PROBES = ("Hi.", "I'm sorry, but I can't help with that request.",
+           "Here are three steps: first, preheat the oven; then mix the flour, sugar and "
+           "eggs; finally bake it for forty minutes and let it cool before slicing. " * 6)
 
-            # A "Loading weights" bar per process would land in `accord graders score`'s
-            # output (and in every log); loading 90 MB takes a second.
-            hf_logging.disable_progress_bar()
-            folder = embedder_dir()
-            tokenizer = AutoTokenizer.from_pretrained(str(folder))
-            model = AutoModel.from_pretrained(str(folder))
-            model.eval()
-            _MODEL.update(torch=torch, tokenizer=tokenizer, model=model)
-        return _MODEL["torch"], _MODEL["tokenizer"], _MODEL["model"]
+
+def runtime_choice() -> str:
+    """The runtime ``ACCORD_EMBEDDER_RUNTIME`` asks for (``auto`` when unset).
+
+    Raises:
+        AccordError: a value other than ``auto``, ``onnx`` or ``torch``.
+    """
+    value = os.environ.get(RUNTIME_ENV, "auto").strip().lower() or "auto"
+    if value not in RUNTIMES:
+        raise AccordError(f"{RUNTIME_ENV}={value!r}: give one of {', '.join(RUNTIMES)}")
+    return value
+
+
+def onnx_path() -> Path:
+    """Where the exported model of the installed weights is kept."""
+    from accord._locale import cache_dir
+
+    return cache_dir() / "graders" / f"minilm-{embedder_sha256()[:16]}.onnx"
+
+
+class _Encoder:
+    """The tokenizer and the model under one runtime: ``hidden(ids, mask)`` gives the last
+    hidden states of a padded batch as a float32 array."""
+
+    def __init__(self, runtime: str, run: Any) -> None:
+        from tokenizers import Tokenizer
+
+        self.runtime = runtime
+        self._run = run
+        self._json = (embedder_dir() / "tokenizer.json").read_text(encoding="utf-8")
+        self._tokenizers: dict[int, Any] = {}
+        self._base = Tokenizer.from_str(self._json)
+
+    def encode(self, texts: Sequence[str], max_length: int) -> list[list[int]]:
+        """Token ids of each text, special tokens included, cut at ``max_length``."""
+        with _LOCK:  # one tokenizer per cut: truncation is a tokenizer's state
+            tok = self._tokenizers.get(max_length)
+            if tok is None:
+                from tokenizers import Tokenizer
+
+                tok = Tokenizer.from_str(self._json)
+                tok.no_padding()
+                tok.enable_truncation(max_length)
+                self._tokenizers[max_length] = tok
+        return [e.ids for e in tok.encode_batch(list(texts))]
+
+    def hidden(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return self._run(ids, mask)
+
+
+def _torch_model() -> Any:
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    # A "Loading weights" bar per process would land in `accord graders score`'s output
+    # (and in every log); loading 90 MB takes a second.
+    hf_logging.disable_progress_bar()
+    return AutoModel.from_pretrained(str(embedder_dir())).eval()
+
+
+def _torch_encoder(model: Any = None) -> _Encoder:
+    import torch
+
+    model = model if model is not None else _torch_model()
+
+    def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        with torch.inference_mode():
+            return model(input_ids=torch.from_numpy(ids), attention_mask=torch.from_numpy(mask),
+                         token_type_ids=torch.zeros_like(torch.from_numpy(ids))
+                         ).last_hidden_state.numpy()
+
+    return _Encoder("torch", run)
+
+
+def _onnx_session(path: Path) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    threads = os.environ.get("OMP_NUM_THREADS", "")
+    options.intra_op_num_threads = int(threads) if threads.isdigit() else 0
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def _onnx_encoder(session: Any) -> _Encoder:
+    def run(ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        return session.run(None, {"input_ids": ids, "attention_mask": mask,
+                                  "token_type_ids": np.zeros_like(ids)})[0]
+
+    return _Encoder("onnxruntime", run)
+
+
+def _pad(rows: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    width = max(len(r) for r in rows)
+    ids = np.zeros((len(rows), width), dtype=np.int64)
+    mask = np.zeros((len(rows), width), dtype=np.int64)
+    for k, r in enumerate(rows):
+        ids[k, :len(r)] = r
+        mask[k, :len(r)] = 1
+    return ids, mask
+
+
+def export_onnx(path: Path | None = None) -> Path:
+    """Export the installed model to ONNX (needs torch and transformers) and check it
+    against torch on probe texts; returns the file written (atomically).
+
+    Args:
+        path: where to write (default: :func:`onnx_path`).
+
+    Raises:
+        AccordError: the export differs from torch by more than :data:`_ONNX_TOLERANCE`.
+    """
+    import torch
+
+    from accord.progress import task
+
+    path = path or onnx_path()
+    model = _torch_model()
+    reference = _torch_encoder(model)
+
+    class _Hidden(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    ids, mask = _pad(reference.encode(list(_PROBES), 256))
+    # Torch's answer first: tracing leaves the module unfit to run again as it was.
+    expected = reference.hidden(ids, mask)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.onnx")
+    with task("graders: exporting the embedder to ONNX (once)", total=1) as progress:
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the tracer's notes on constant branches
+            torch.onnx.export(_Hidden(), (torch.from_numpy(ids), torch.from_numpy(mask),
+                                          torch.zeros_like(torch.from_numpy(ids))),
+                              str(tmp), input_names=["input_ids", "attention_mask",
+                                                     "token_type_ids"],
+                              output_names=["hidden"], opset_version=17, dynamo=False,
+                              dynamic_axes={k: {0: "batch", 1: "tokens"} for k in
+                                            ("input_ids", "attention_mask", "token_type_ids",
+                                             "hidden")})
+        progress.advance(1)
+    try:
+        exported = _onnx_encoder(_onnx_session(tmp))
+        mask3 = mask[..., None].astype(bool)
+        diff = float(np.abs((exported.hidden(ids, mask) - expected) * mask3).max())
+        if not diff <= _ONNX_TOLERANCE:
+            raise AccordError(f"the ONNX export of {EMBEDDER_NAME} differs from torch by "
+                              f"{diff:.2e} (more than {_ONNX_TOLERANCE}); not used")
+        path.with_suffix(".json").write_text(json.dumps(
+            {"weights_sha256": embedder_sha256(), "max_abs_diff": diff,
+             "torch": torch.__version__}) + "\n")
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def _load() -> _Encoder:
+    with _LOCK:
+        encoder = _MODEL.get("encoder")
+    if encoder is not None:
+        return encoder
+    choice = runtime_choice()
+    encoder = None
+    if choice != "torch":
+        try:
+            import onnxruntime  # noqa: F401
+        except ImportError:
+            if choice == "onnx":
+                raise AccordError(f"{RUNTIME_ENV}=onnx needs onnxruntime: pip install "
+                                  "onnxruntime (or the 'graders' extra)") from None
+        else:
+            path = onnx_path()
+            if not path.is_file():
+                try:
+                    export_onnx(path)
+                except Exception as exc:  # any export failure falls back to torch
+                    if choice == "onnx":
+                        raise AccordError(f"could not export the embedder to ONNX: "
+                                          f"{exc}") from None
+                    import logging
+
+                    logging.getLogger(__name__).warning(
+                        "embedder: ONNX export failed (%s); using torch", exc)
+            if path.is_file():
+                encoder = _onnx_encoder(_onnx_session(path))
+    if encoder is None:
+        encoder = _torch_encoder()
+    with _LOCK:
+        return _MODEL.setdefault("encoder", encoder)
+
+
+def embedder_runtime() -> str:
+    """The runtime this process embeds with: ``onnxruntime`` or ``torch`` (loads it)."""
+    return _load().runtime
 
 
 def _check_cut(max_tokens: int) -> int:
@@ -126,10 +333,8 @@ def token_counts(texts: Sequence[str], max_tokens: int = MAX_TOKENS) -> list[int
         texts: the texts.
         max_tokens: the cut.
     """
-    _, tokenizer, _ = _load()
     cut = _check_cut(max_tokens)
-    return [len(x) for x in tokenizer(list(texts), truncation=True,
-                                      max_length=cut + 1)["input_ids"]]
+    return [len(x) for x in _load().encode(texts, cut + 1)]
 
 
 def _batches(order: Sequence[int], padded: Sequence[int]) -> list[list[int]]:
@@ -157,22 +362,25 @@ def _batches(order: Sequence[int], padded: Sequence[int]) -> list[list[int]]:
 def _forward(texts: list[str], max_tokens: int) -> tuple[np.ndarray, list[int]]:
     """``(len(texts), 2, DIM)``: each text's whole and opening vectors, L2-normalised, and
     each text's token count up to ``max_tokens + 1`` (past the cut: it was cut)."""
-    torch, tokenizer, model = _load()
+    encoder = _load()
     out = np.empty((len(texts), 2, DIM), dtype=np.float32)
     # One extra token tells a text that fills the cut exactly from one that was cut.
-    lengths = token_counts(texts, max_tokens)
+    ids = encoder.encode(texts, max_tokens + 1)
+    lengths = [len(x) for x in ids]
     # Batches of similar length pad less: sort by length, put rows back in place after.
     order = sorted(range(len(texts)), key=lambda i: lengths[i])
-    with torch.inference_mode():
-        for idx in _batches(order, [min(n, max_tokens) for n in lengths]):
-            batch = tokenizer([texts[i] for i in idx], padding=True, truncation=True,
-                              max_length=max_tokens, return_tensors="pt")
-            hidden = model(**batch).last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            for j, (h, m) in enumerate(((hidden, mask), (hidden[:, :OPENING_TOKENS],
-                                                         mask[:, :OPENING_TOKENS]))):
-                pooled = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
-                out[idx, j] = torch.nn.functional.normalize(pooled, p=2, dim=1).numpy()
+    for idx in _batches(order, [min(n, max_tokens) for n in lengths]):
+        # Cut at max_tokens with [SEP] last, as a tokenizer cutting there would.
+        rows = [ids[i] if len(ids[i]) <= max_tokens else [*ids[i][:max_tokens - 1], ids[i][-1]]
+                for i in idx]
+        batch_ids, mask = _pad(rows)
+        hidden = encoder.hidden(batch_ids, mask)
+        m = mask[..., None].astype(np.float32)
+        for j, (h, w) in enumerate(((hidden, m), (hidden[:, :OPENING_TOKENS],
+                                                  m[:, :OPENING_TOKENS]))):
+            pooled = (h * w).sum(1) / np.maximum(w.sum(1), 1e-9)
+            norm = np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
+            out[idx, j] = pooled / norm
     return out, lengths
 
 
