@@ -78,3 +78,21 @@ def test_an_unknown_runtime_is_a_clear_error(monkeypatch, tmp_path):
                           capture_output=True, text=True, env={**os.environ}, timeout=300)
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     assert "ACCORD_EMBEDDER_RUNTIME='tpu'" in done.stderr + done.stdout
+
+
+def test_auto_falls_back_to_torch_when_the_export_cannot_be_kept(tmp_path):
+    """A cache that cannot hold the export (here a file where the folder should be): the
+    default runtime says why and embeds under torch, with the same vectors."""
+    pytest.importorskip("onnxruntime")
+    blocked = tmp_path / "cache"
+    blocked.write_text("not a folder")
+    env = {**os.environ, "ACCORD_EMBEDDER_RUNTIME": "auto", "ACCORD_CACHE": str(blocked),
+           "OMP_NUM_THREADS": "2"}
+    done = subprocess.run([sys.executable, "-c", _CHILD, json.dumps(TEXTS),
+                           str(tmp_path / "auto.npy")],
+                          capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "torch"
+    assert "ONNX export failed" in done.stderr and "using torch" in done.stderr
+    _, reference = _vectors("torch", tmp_path / "torch.npy")
+    np.testing.assert_allclose(np.load(tmp_path / "auto.npy"), reference, atol=1e-6)

@@ -245,7 +245,8 @@ def export_onnx(path: Path | None = None) -> Path:
     # longer matched a fresh load afterwards, while the exported graph did.
     expected = reference.hidden(ids, mask)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.{os.getpid()}.tmp.onnx")
+    # One temporary name per process and thread: two exporting at once never share one.
+    tmp = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.onnx")
     with task("graders: exporting the embedder to ONNX (once)", total=1) as progress:
         import warnings
 
