@@ -3,11 +3,12 @@ scores long chat answers with the real-text graders, against a fresh process tha
 loads them.
 
 Issue 12 asks for "< 500 MB". The shipped artifacts are small: the heads are 0.2 MB of
-JSON and the embedder package is about 90 MB on disk. A process that grades holds torch,
-transformers and the model in memory, and this script measures that footprint:
+JSON and the embedder package is about 90 MB on disk. A process that grades holds the
+runtime (ONNX Runtime, or torch and transformers with ``ACCORD_EMBEDDER_RUNTIME=torch``)
+and the model in memory, and this script measures that footprint:
 
 - baseline, "loaded": ``import accord.graders``, then load the embedder and score 2 short
-  texts, so torch, transformers, the weights and one forward pass are all in place;
+  texts, so the runtime, the weights and one forward pass are all in place;
 - subject, "scored": the same, then ``refusal``, ``offensive`` and ``harmful_content``
   (``--graders``) score ``--n`` XSTest completions (long answers; ``harmful_content`` reads
   256 tokens).

@@ -170,7 +170,7 @@ def _suite_report(entries: list[dict[str, Any]], charts: list[str]) -> list[Any]
         return []
     parts: list[Any] = [paragraph(
         "Every model on the public suites, judged by real-text graders (trained on public "
-        "human-labelled text; their agreement with human labels, below the table): "
+        "human-labelled text; their agreement with held-out labels, below the table): "
         "value, 95 % interval, n; 'independence' says whether a suite's grader shares a "
         "source with the model's training signal."),
         table(["suite", "metric", "model", "value", "95 % CI", "n", "direction",
