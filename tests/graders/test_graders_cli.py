@@ -53,6 +53,12 @@ def test_evaluate_reads_the_recorded_test_split_or_a_labelled_file(tmp_path):
     assert result.exit_code == 0, result.output
     [figures] = json.loads(result.output)["figures"].values()
     assert figures["head"]["n"] == 4 and figures["head"]["accuracy"] == 1.0
+    # Own rows come with 95 % bootstrap intervals (4 rows: wide, and they hold the figure).
+    lo, hi = figures["head"]["ci95"]["macro_f1"]
+    assert lo <= figures["head"]["macro_f1"] <= hi
+    result = runner.invoke(app, ["graders", "evaluate", "refusal", "--data",
+                                 str(tmp_path / "gold.jsonl")])
+    assert result.exit_code == 0 and "95 % bootstrap: AUC" in result.output
 
 
 def test_evaluate_skips_a_header_line_like_the_shipped_test_files(tmp_path):

@@ -33,7 +33,13 @@ from accord.graders import (
 )
 from accord.graders._datasets import Example, data_dir, held_out_dir, resolve_file
 from accord.graders._heads import head_path, heads_dir
-from accord.graders._train import best_threshold, metrics, split_groups
+from accord.graders._train import (
+    _auc_rows,
+    best_threshold,
+    bootstrap_intervals,
+    metrics,
+    split_groups,
+)
 
 SMOLLM2_SET = held_out_dir() / "smollm2_xstest_labelled.jsonl"
 # SmolLM2's answers to clearly harmful requests written for it, two labellers (a test set).
@@ -148,6 +154,41 @@ def test_threshold_and_metrics_on_a_hand_worked_case():
     assert 0.1 < cut <= 0.35  # catching both yeses costs one false alarm: F1 0.8
     m = metrics(labels, scores, 0.5)
     assert (m.auc, m.f1, m.accuracy) == (0.75, pytest.approx(2 / 3), 0.75)
+
+
+def test_bootstrap_figures_agree_with_sklearn_on_each_resample():
+    from sklearn.metrics import f1_score, roc_auc_score
+
+    rng = np.random.default_rng(3)
+    pos = rng.choice([0.2, 0.5, 0.7, 0.9], size=(6, 9))  # ties across the classes
+    neg = rng.choice([0.1, 0.2, 0.5, 0.6], size=(6, 14))
+    for p, q, auc in zip(pos, neg, _auc_rows(pos, neg), strict=True):
+        y = [1] * len(p) + [0] * len(q)
+        assert auc == pytest.approx(roc_auc_score(y, np.concatenate([p, q])))
+    # One resample holding every row once gives metrics()' figures exactly: the interval
+    # of a file whose rows all share one score collapses onto them.
+    labels, scores = [1, 1, 0, 0, 0], [0.9, 0.9, 0.2, 0.2, 0.2]
+    ci = bootstrap_intervals(labels, scores, 0.5, rounds=50)
+    m = metrics(labels, scores, 0.5)
+    assert ci["auc"] == [m.auc, m.auc] and ci["macro_f1"] == [1.0, 1.0]
+    assert ci["f1"] == [round(f1_score(labels, [1, 1, 0, 0, 0]), 4)] * 2
+
+
+def test_bootstrap_intervals_hold_the_figure_and_narrow_with_more_rows():
+    rng = np.random.default_rng(0)
+    labels = [1] * 11 + [0] * 109  # the shape of the 120-answer SmolLM2 file
+    scores = np.clip(np.array(labels) * 0.35 + rng.normal(0.3, 0.15, 120), 0, 1)
+    m = metrics(labels, scores, 0.5)
+    small = bootstrap_intervals(labels, scores, 0.5)
+    big = bootstrap_intervals(labels * 10, np.tile(scores, 10), 0.5)
+    for key in ("auc", "f1", "macro_f1", "accuracy"):
+        lo, hi = small[key]
+        assert 0 <= lo <= getattr(m, key) <= hi <= 1
+        assert big[key][1] - big[key][0] < (hi - lo) * 0.6
+    assert bootstrap_intervals(labels, scores, 0.5) == small  # seeded: same rows, same band
+    only_no = bootstrap_intervals([0, 0, 0], [0.1, 0.7, 0.2], 0.5)
+    assert only_no["auc"] is only_no["f1"] is only_no["macro_f1"] is None
+    assert only_no["accuracy"][0] < only_no["accuracy"][1]
 
 
 def _test_rows(name: str, data: Path, set_name: str) -> list[Example]:

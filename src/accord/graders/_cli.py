@@ -27,8 +27,14 @@ def _fmt(x: float | None) -> str:
 
 
 def _line(label: str, m: dict[str, Any]) -> str:
-    return (f"  {label:<34} n={m['n']:<5} pos={m['positives']:<5} AUC={_fmt(m['auc'])} "
+    line = (f"  {label:<34} n={m['n']:<5} pos={m['positives']:<5} AUC={_fmt(m['auc'])} "
             f"F1={_fmt(m['f1'])} macro-F1={_fmt(m['macro_f1'])} acc={_fmt(m['accuracy'])}")
+    ci = m.get("ci95")
+    if not ci:  # figures recorded by training carry no interval
+        return line
+    spans = [f"{shown} {ci[key][0]:.3f}-{ci[key][1]:.3f}"
+             for key, shown in (("auc", "AUC"), ("macro_f1", "macro-F1")) if ci.get(key)]
+    return f"{line}\n  {'':<34} 95 % bootstrap: {', '.join(spans)}" if spans else line
 
 
 def _figures(name: str, figures: dict[str, Any]) -> str:

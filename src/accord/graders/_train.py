@@ -226,6 +226,72 @@ def metrics(labels: Sequence[int], scores: Sequence[float], threshold: float) ->
                    float(accuracy_score(y, said)))
 
 
+BOOTSTRAP_ROUNDS = 2000
+
+
+def _auc_rows(pos: np.ndarray, neg: np.ndarray) -> np.ndarray:
+    """AUC of each row pair (``pos[k]`` against ``neg[k]``), ties counted half: the
+    Mann-Whitney statistic from average ranks, vectorised over rows."""
+    from scipy.stats import rankdata
+
+    both = np.concatenate([pos, neg], axis=1)
+    ranks = rankdata(both, axis=1)
+    n_pos, n_neg = pos.shape[1], neg.shape[1]
+    return (ranks[:, :n_pos].sum(1) - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def bootstrap_intervals(labels: Sequence[int], scores: Sequence[float], threshold: float,
+                        rounds: int = BOOTSTRAP_ROUNDS, seed: int = 0
+                        ) -> dict[str, list[float] | None]:
+    """95 % percentile-bootstrap intervals of :func:`metrics`' figures.
+
+    Each round redraws the yes rows and the no rows separately, with replacement, so every
+    resample has as many of each as the file (a file with 11 yeses never resamples to 0,
+    where F1 and AUC would be undefined). How wide these are is the point: on 120 rows with
+    11 yeses, macro-F1 moves by about ±0.1 from which rows were drawn alone.
+
+    Args:
+        labels: 0/1 truths.
+        scores: the scorer's numbers.
+        threshold: where a score is a yes.
+        rounds: resamples drawn.
+        seed: the resampling seed (fixed: the same rows give the same interval).
+
+    Returns:
+        ``{"auc", "f1", "macro_f1", "accuracy"}`` → ``[low, high]``; ``None`` for AUC,
+        F1 and macro-F1 when the rows hold only one class.
+    """
+    y = np.asarray(labels, dtype=int)
+    s = np.asarray(scores, dtype=float)
+    pos, neg = s[y == 1], s[y == 0]
+    rng = np.random.default_rng(seed)
+    n_pos, n_neg, n = len(pos), len(neg), len(y)
+    if n == 0:
+        return {"auc": None, "f1": None, "macro_f1": None, "accuracy": None}
+    p = pos[rng.integers(0, n_pos, (rounds, n_pos))] if n_pos else np.empty((rounds, 0))
+    q = neg[rng.integers(0, n_neg, (rounds, n_neg))] if n_neg else np.empty((rounds, 0))
+    tp = (p >= threshold).sum(1)
+    fn = n_pos - tp
+    fp = (q >= threshold).sum(1)
+    tn = n_neg - fp
+
+    def f1(t: np.ndarray, f_a: np.ndarray, f_b: np.ndarray) -> np.ndarray:
+        den = 2 * t + f_a + f_b
+        return np.divide(2 * t, den, out=np.zeros(rounds), where=den > 0)
+
+    def band(x: np.ndarray) -> list[float]:
+        lo, hi = np.percentile(x, [2.5, 97.5])
+        return [round(float(lo), 4), round(float(hi), 4)]
+
+    out: dict[str, list[float] | None] = {"accuracy": band((tp + tn) / n)}
+    both = n_pos > 0 and n_neg > 0
+    out["auc"] = band(_auc_rows(p, q)) if both else None
+    yes, no = f1(tp, fp, fn), f1(tn, fn, fp)
+    out["f1"] = band(yes) if both else None
+    out["macro_f1"] = band((yes + no) / 2) if both else None
+    return out
+
+
 def best_threshold(labels: Sequence[int], scores: Sequence[float], macro: bool) -> float:
     """The threshold (midway between neighbouring scores) with the best F1 (or macro-F1).
 
@@ -453,7 +519,8 @@ def _test_figures(name: str, head: Head, test: list[Example],
 
 
 def evaluate_rows(name: str, rows: Sequence[Example]) -> dict[str, Any]:
-    """A shipped head's figures (and its baselines') on labelled rows.
+    """A shipped head's figures (and its baselines') on labelled rows, each with its 95 %
+    bootstrap interval under ``ci95`` (:func:`bootstrap_intervals`).
 
     Args:
         name: a real-text grader name.
@@ -463,11 +530,15 @@ def evaluate_rows(name: str, rows: Sequence[Example]) -> dict[str, Any]:
 
     head = load_head(name)
     y = [r.label for r in rows]
+
+    def figures(scores: Sequence[float], cut: float) -> dict[str, Any]:
+        return {**metrics(y, scores, cut).as_dict(),
+                "ci95": bootstrap_intervals(y, scores, cut)}
+
     scores = head.probabilities([r.prompt for r in rows], [r.response for r in rows])
     return {"grader": name, "threshold": head.threshold,
-            "head": metrics(y, scores, head.threshold).as_dict(),
-            "baselines": {b: metrics(y, s(rows), cut).as_dict()
-                          for b, s, cut in _baselines(name)}}
+            "head": figures(scores, head.threshold),
+            "baselines": {b: figures(s(rows), cut) for b, s, cut in _baselines(name)}}
 
 
 def labelled_sets(name: str, data: str | Path | None = None) -> list[LabelledSet]:
