@@ -11,8 +11,9 @@ from the same pass, texts under 128 tokens embedded once for both cuts
 (``accord.graders._embed``); ``--graders`` picks other heads (e.g. only 128-token ones).
 Both sort batches by length and use the same weights and 2 threads. The baseline runs
 torch with batches of 32 rows; the subject runs as shipped (session 9: ONNX Runtime where
-installed, ``ACCORD_EMBEDDER_RUNTIME=torch`` for torch; batches of at most 2 048 padded
-tokens), so the ratio is shipped against the version-1 path, runtime included. The head
+installed, ``ACCORD_EMBEDDER_RUNTIME=torch`` for torch; session 10: batches of at most
+1 024 padded tokens), so the ratio is shipped against the version-1 path, runtime
+included. The head
 arithmetic (a dot product) is negligible beside the transformer and is in the subject
 only.
 

@@ -58,9 +58,11 @@ OPENING_TOKENS = 48  # the "opening" vector pools the first this many tokens ([C
 # A forward batch holds at most this many padded tokens (rows × its longest row, which is
 # its last: rows are sorted by length) and at most _MAX_BATCH rows. Bounding tokens, not
 # rows, bounds activation memory: 32 rows of 256 tokens raised a grading process's peak
-# RSS by ~330 MB over the loaded model (bench/graders_memory.py); short texts still go 64
-# to a batch.
-_BATCH_TOKENS = 2048
+# RSS by ~330 MB over the loaded model (bench/graders_memory.py). Smaller batches are
+# also faster on these CPUs (a batch's activations stay in cache): 1 024 tokens against
+# 2 048 scored tweets 12 % and long answers 11 % faster (7 alternating rounds, session
+# 10, bench/RESULTS.md); short texts still go up to 64 to a batch.
+_BATCH_TOKENS = 1024
 _MAX_BATCH = 64
 _CACHE_SIZE = 20_000
 
