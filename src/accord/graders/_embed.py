@@ -25,9 +25,10 @@ dependency of the ``graders`` extra): the first process exports the installed mo
 ``<cache>/graders/`` once (torch.onnx, a few seconds), checks the export against torch on
 probe texts (largest difference under :data:`_ONNX_TOLERANCE`, else it is discarded) and
 every later process loads it without torch or transformers. Vectors agree with the torch
-path to about 2e-7; a grading process's peak memory falls from ~740 MB to ~400 MB and a
-process loads in under a second (bench/graders_memory.py). ``ACCORD_EMBEDDER_RUNTIME=torch``
-(or ``onnx``) forces one runtime; the default, ``auto``, takes ONNX Runtime when it can.
+path to about 2e-7; a grading process's peak memory falls from ~740 MB to ~290 MB (with
+1 024-token batches) and a process loads in under a second (bench/graders_memory.py).
+``ACCORD_EMBEDDER_RUNTIME=torch`` (or ``onnx``) forces one runtime; the default, ``auto``,
+takes ONNX Runtime when it can.
 Tokens come from the model's ``tokenizer.json`` through the ``tokenizers`` library on both
 runtimes.
 """
