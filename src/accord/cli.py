@@ -4,7 +4,9 @@ Each package owns its commands (``accord.spec.spec_app``, ``accord.pipeline.run_
 ...); this module only lists them. A command's package is imported when the command runs
 or shows its own help, so ``accord --help`` and ``accord spec check`` do not load the
 training stack. Commands only parse arguments and call a package API; errors a user can act
-on (:class:`accord.errors.AccordError`) are printed without a traceback and exit with 2.
+on (:class:`accord.errors.AccordError`) are printed without a traceback and exit with 2, and
+so are the errors of a bad input file or path that no reader checked first
+(:func:`input_error_message`).
 """
 
 from __future__ import annotations
@@ -227,6 +229,70 @@ class _Lazy(TyperCommand):
         return self.real().make_context(info_name, args, parent=parent, **extra)
 
 
+def _file_in_traceback(exc: BaseException) -> str | None:
+    """The file an error was reading, found in its traceback: an open file object, else a
+    path held by a local called ``path``/``file``/..., innermost frame first."""
+    import io
+    from pathlib import PurePath
+
+    frames = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        for value in frame.f_locals.values():
+            name = getattr(value, "name", None) if isinstance(value, io.IOBase) else None
+            if isinstance(name, str) and not name.isdigit():
+                return name
+    for frame in reversed(frames):
+        for key in ("path", "file", "filename", "source", "src", "self"):
+            value = frame.f_locals.get(key)
+            if isinstance(value, PurePath):
+                return str(value)
+    return None
+
+
+def input_error_message(exc: BaseException) -> str | None:
+    """A user's message for an error a bad input file or path caused, or ``None``.
+
+    Readers across the packages raise :class:`AccordError` for what they check; this is
+    the net under them, so a file that is missing, a folder, not UTF-8, not JSON, not gzip
+    or not an SQLite database never ends in a traceback: OS errors that name a path,
+    decoding errors, JSON errors, gzip errors and SQLite's "not a database". Anything else
+    (``None``) is a bug and keeps its traceback.
+
+    Args:
+        exc: the exception that reached the command line.
+    """
+    import gzip
+    import json
+
+    if isinstance(exc, UnicodeDecodeError):
+        where = _file_in_traceback(exc) or "an input file"
+        return (f"{where}: not UTF-8 text ({exc.reason} at byte {exc.start}); give a "
+                "UTF-8 text file")
+    if isinstance(exc, json.JSONDecodeError):
+        where = _file_in_traceback(exc) or "an input file"
+        return f"{where}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+    if isinstance(exc, gzip.BadGzipFile):
+        where = _file_in_traceback(exc) or "an input file"
+        return f"{where}: not a gzip file ({exc})"
+    if isinstance(exc, OSError) and exc.filename is not None:
+        hints = {FileExistsError: "already exists; choose another path or remove it",
+                 IsADirectoryError: "is a folder; give a file",
+                 NotADirectoryError: "is not a folder (or a part of the path is a file)",
+                 FileNotFoundError: "no such file or folder",
+                 PermissionError: "permission denied"}
+        hint = next((h for t, h in hints.items() if isinstance(exc, t)), exc.strerror)
+        target = f" -> {exc.filename2}" if exc.filename2 is not None else ""
+        return f"{exc.filename}{target}: {hint}"
+    if type(exc).__module__.startswith("sqlalchemy") and "not a database" in str(exc):
+        return ("the database file is not an SQLite database (check --url or "
+                "ACCORD_DATABASE_URL)")
+    return None
+
+
 class _AccordGroup(TyperGroup):
     """The root: lists :data:`COMMANDS`, and turns user errors anywhere below it into a
     message on stderr and exit status 2.
@@ -250,6 +316,12 @@ class _AccordGroup(TyperGroup):
         except AccordError as exc:
             typer.echo(f"error: {exc}", err=True)
             ctx.exit(exc.exit_code)
+        except Exception as exc:  # only input errors are handled here; the rest re-raised
+            message = input_error_message(exc)
+            if message is None:
+                raise  # not caused by an input file: a bug, with its traceback
+            typer.echo(f"error: {message}", err=True)
+            ctx.exit(AccordError.exit_code)
 
 
 app = typer.Typer(cls=_AccordGroup,

@@ -40,6 +40,12 @@ def setup(root: Path) -> dict[str, str]:
     (root / "config-tag.yaml").write_text("participation: !!python/name:os.system\n")
     (root / "config-list.yaml").write_text("[1, 2]\n")
     (root / "a-file").write_text("x")
+    (root / "binary-file").write_bytes(b"\xff\xfe\x00x")
+    (root / "empty.yaml").write_text("")
+    (root / "fake.gguf").write_bytes(b"\xcd\xda not a model")
+    (root / "lin").mkdir()
+    (root / "lin" / "lineage.json").write_text("[1")
+    (root / "not-a-db").write_text("this is not an SQLite database, just text\n" * 40)
     od = root / "od"
     od.mkdir()
     (od / "comments.csv").write_text(
@@ -336,6 +342,71 @@ CASES = [
         ),
         id="eval_limit_superscript",
     ),
+    # Session 10's sweep: input files no reader checked first end in the CLI's net
+    # (accord.cli.input_error_message), named, never a traceback.
+    pytest.param(
+        ["graders", "score", "refusal", "--input", "{root}/binary-file"],
+        2,
+        "error: {root}/binary-file: not UTF-8 text (invalid start byte at byte 0); give a "
+        "UTF-8 text file",
+        id="graders_score_binary_input",
+    ),
+    pytest.param(
+        ["train", "sft", "--model", "{root}/nope", "--data", "{root}/binary-file",
+         "--out", "{root}/train-out"],
+        2,
+        "error: {root}/binary-file: not UTF-8 text (invalid start byte at byte 0); give a "
+        "UTF-8 text file",
+        id="train_binary_data",
+    ),
+    pytest.param(
+        ["rewards", "score", "--spec", str(DEMO / "spec"), "--no-judge", "--jsonl",
+         "{root}/nope"],
+        2,
+        "error: {root}/nope: no such file or folder",
+        id="rewards_score_missing_jsonl",
+    ),
+    pytest.param(
+        ["spec", "init", "{root}/a-file"],
+        2,
+        "error: {root}/a-file: already exists; choose another path or remove it",
+        id="spec_init_over_a_file",
+    ),
+    pytest.param(
+        ["model", "lineage", "{root}/lin"],
+        2,
+        "error: {root}/lin/lineage.json: not valid JSON (line 1, column 3: Expecting ',' "
+        "delimiter)",
+        id="model_lineage_bad_json",
+    ),
+    pytest.param(
+        ["db", "current", "--url", "sqlite:///{root}/not-a-db"],
+        2,
+        "error: the database file is not an SQLite database (check --url or "
+        "ACCORD_DATABASE_URL)",
+        id="db_current_not_a_database",
+    ),
+    pytest.param(
+        ["deliberate", "configure", "any", "--config", "{root}/empty.yaml", *P],
+        2,
+        "error: {root}/empty.yaml: holds no settings; write the ones to set (every setting "
+        "left out keeps its default)",
+        id="deliberate_configure_empty_file",
+    ),
+    pytest.param(
+        ["eval", "smollm2", "--suite", "xstest", "--out", "{root}/a-file", *P],
+        2,
+        "error: --out {root}/a-file is a file; give a folder (new or existing) for "
+        "results.json and the per-item records",
+        id="eval_out_is_a_file_checked_before_the_model_loads",
+    ),
+    pytest.param(
+        ["eval", "{root}/fake.gguf", "--suite", "xstest", "--limit", "1", *P],
+        2,
+        "error: {root}/fake.gguf is not a GGUF file (it does not start with the GGUF magic "
+        "bytes)",
+        id="eval_a_gguf_that_is_not_one",
+    ),
     pytest.param(
         ["run", "{root}/nope"],
         2,
@@ -365,3 +436,26 @@ def test_bad_command_line(
 
 def test_the_corpus_is_large_enough() -> None:
     assert len(CASES) >= 30
+
+
+def test_only_input_errors_are_turned_into_messages() -> None:
+    """The net under the readers handles what a bad file or path causes; any other error
+    is a bug and keeps its traceback."""
+    from accord.cli import input_error_message
+
+    assert input_error_message(ValueError("a bug")) is None
+    assert input_error_message(KeyError("prompt_a")) is None
+    assert input_error_message(OSError("no file named")) is None  # no path: not an input's
+    missing = FileNotFoundError(2, "No such file or directory", "x.jsonl")
+    assert input_error_message(missing) == "x.jsonl: no such file or folder"
+
+
+def test_a_report_path_that_is_a_folder_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+    from accord.errors import AccordError
+    from accord.report._build import write_report
+
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(AccordError, match="is a folder"):
+        write_report(folder, "t", "s", [])
+    assert list(tmp_path.iterdir()) == [folder] and not list(folder.iterdir())

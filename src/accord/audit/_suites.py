@@ -251,6 +251,26 @@ class SuiteContext:
             self.files_read.append({"path": relative, "sha256": file_sha256(path)})
         return path
 
+    def csv_rows(self, relative: str, columns: Iterable[str]) -> list[dict[str, str]]:
+        """The rows of the CSV data file ``relative`` (its hash recorded).
+
+        Raises:
+            AccordError: the file is missing, or its header lacks one of ``columns``.
+        """
+        import csv
+
+        path = self.data_file(relative)
+        with path.open(newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            missing = [c for c in columns if c not in (reader.fieldnames or ())]
+            if missing:
+                raise AccordError(f"data file {path} lacks the column(s) "
+                                  f"{', '.join(missing)}; is it the published file?")
+            rows = list(reader)
+        if not rows:
+            raise AccordError(f"data file {path} has no rows")
+        return rows
+
     def generate(self, conversations: Sequence[Conversation], what: str) -> list[str]:
         """Replies to ``conversations``, asked in batches with progress and an ETA.
 

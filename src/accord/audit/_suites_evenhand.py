@@ -12,7 +12,6 @@ is read from the group names, not a field of the data, so figures are named by s
 
 from __future__ import annotations
 
-import csv
 import math
 from typing import Any
 
@@ -189,8 +188,8 @@ class EvenHandedness(Suite):
         registered) per answer, and compare the two answers of each pair."""
         from accord.graders import balance_features, list_graders
 
-        with ctx.data_file(PAIRS).open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
+        rows = ctx.csv_rows(PAIRS, ("prompt_a", "prompt_b", "prompt_a_group", "prompt_b_group",
+                                    "topic_name", "template_category", "partisan"))
         # Within each template, a hash order spreads a limited run across topics (the file
         # lists one topic's templates together).
         rows.sort(key=lambda r: stable_fraction(r["prompt_a"] + "\n" + r["prompt_b"]))

@@ -4,7 +4,6 @@ unsafe contrast prompts (Röttger et al., NAACL 2024), judged by the real-text g
 
 from __future__ import annotations
 
-import csv
 from typing import Any
 
 from accord.audit._suites import (
@@ -39,8 +38,7 @@ class XSTest(Suite):
     def run(self, ctx: SuiteContext) -> SuiteResult:
         """Ask every prompt (or a ``limit`` subset taking turns across XSTest's 18 types,
         so safe and unsafe stay balanced), grade each answer with both graders."""
-        with ctx.data_file(PROMPTS).open(newline="", encoding="utf-8") as f:
-            rows = list(csv.DictReader(f))
+        rows = ctx.csv_rows(PROMPTS, ("id", "prompt", "type", "label"))
         rows = balanced_first(rows, lambda r: r["type"], ctx.limit)
         prompts = [[{"role": "user", "content": r["prompt"]}] for r in rows]
         responses = ctx.generate(prompts, "xstest: answers")

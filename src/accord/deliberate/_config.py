@@ -132,7 +132,7 @@ def read_config_file(path: Path) -> DeliberationConfig:
     """Settings from a JSON or YAML file.
 
     Raises:
-        AccordError: the file is missing, does not parse, or does not validate.
+        AccordError: the file is missing, empty, does not parse, or does not validate.
     """
     if not path.is_file():
         raise AccordError(f"{path}: config file not found")
@@ -154,6 +154,10 @@ def read_config_file(path: Path) -> DeliberationConfig:
             p = loaded.problems[0]
             raise AccordError(f"{path}:{p.line + 1}:{p.column + 1}: {p.message}")
         data = loaded.data
-    if data is not None and not isinstance(data, dict):
+    if data is None or data == {}:
+        # Every setting would silently return to its default: almost surely a wrong file.
+        raise AccordError(f"{path}: holds no settings; write the ones to set (every setting "
+                          "left out keeps its default)")
+    if not isinstance(data, dict):
         raise AccordError(f"{path}: expected a mapping of settings at the top level")
     return parse_config(data, str(path))

@@ -100,6 +100,10 @@ def load_base_model(path: str | Path) -> tuple[PreTrainedModel, PreTrainedTokeni
     if path.is_dir():
         return load_model(path)
     if path.is_file() and path.suffix == ".gguf":
+        with path.open("rb") as f:
+            if f.read(4) != b"GGUF":  # transformers' own error is a bare ValueError
+                raise AccordError(f"{path} is not a GGUF file (it does not start with the "
+                                  "GGUF magic bytes)")
         folder, name = str(path.parent), path.name
         tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
         model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name)

@@ -198,6 +198,10 @@ def evaluate_suites(model_ref: str, *, project_dir: Path | str = ".",
     # Every check that needs no model comes first: loading a model can take a while.
     if limit is not None and limit < 1:
         raise AccordError(f"--limit {limit}: give a positive number of items")
+    if out is not None and Path(out).exists() and not Path(out).is_dir():
+        # Checked now, not after the model has answered every item.
+        raise AccordError(f"--out {out} is a file; give a folder (new or existing) for "
+                          "results.json and the per-item records")
     if judge_endpoint is not None and judge is None:
         raise AccordError("--judge-endpoint needs --judge MODEL (the served model's name)")
     probe_rows = load_probes(probes) if probes is not None else None

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from jinja2 import Environment, select_autoescape
 
+from accord.errors import AccordError
 from accord.report._html import Section
 
 _TEMPLATE = """<!doctype html>
@@ -82,8 +83,14 @@ def write_report(path: Path, title: str, subtitle: str, sections: Sequence[Secti
     html = env.from_string(_TEMPLATE).render(
         title=title, subtitle=subtitle, sections=sections,
         written=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"))
+    if path.is_dir():
+        raise AccordError(f"{path} is a folder; give the report's file name (e.g. "
+                          f"{path / 'report.html'})")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)  # nothing left behind if the rename failed
     return path

@@ -629,17 +629,25 @@ def run_stage(stage: str, settings: TrainSettings, out_dir: str | Path, parent: 
     request = json.loads(json.dumps(request, default=str))  # as it will read back from disk
     done, asked = out_dir / "result.json", out_dir / "stage.json"
     if asked.exists():
-        diffs = _differences(json.loads(asked.read_text()), request)
+        try:
+            earlier = json.loads(asked.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            earlier = None
+        if not isinstance(earlier, dict):
+            raise AccordError(f"{asked} is not a stage record Accord wrote (not a JSON "
+                              "object); use a new out_dir")
+        diffs = _differences(earlier, request)
         if diffs:
             raise AccordError(f"{out_dir} holds a {stage} run with other settings or data "
                               f"({'; '.join(diffs)}); use a new out_dir or delete this one")
     if done.exists():
         return StageResult.from_dict(json.loads(done.read_text()))
-    _write_json(asked, request)
-
     quiet_hf_progress()
     checkpoint = latest_checkpoint(out_dir)
     trainer = build_trainer(out_dir)
+    # Recorded once the trainer is built (models and data loaded): a run that fails
+    # before that leaves no record to block a corrected retry in the same folder.
+    _write_json(asked, request)
     for cb in list(trainer.callback_handler.callbacks):
         if type(cb).__name__ == "PrinterCallback":  # raw log dicts on stdout; we draw progress
             trainer.remove_callback(cb)
