@@ -222,6 +222,24 @@ def test_a_changed_model_cannot_regenerate(bundle: Path, tiny_chat_dir: Path,
     assert any("does not hash as the audited model" in f for f in result.failures)
 
 
+def test_regenerate_refuses_a_negative_count_and_caps_at_the_sampled_items(
+        signed: Path) -> None:
+    result = CliRunner().invoke(app, ["audit", "verify", str(signed), "--regenerate", "-3"])
+    assert result.exit_code == 2 and "Invalid value for '--regenerate'" in result.output
+    assert "Traceback" not in result.output
+    with pytest.raises(AccordError, match="--regenerate -1 is negative"):
+        verify_bundle(signed, regenerate=-1)
+    items = [json.loads(line) for line in (signed / "items.jsonl").read_text().splitlines()]
+    sampled = sum(isinstance(it.get("seed"), int) and isinstance(it.get("response"), str)
+                  for it in items)
+    lines: list[str] = []
+    capped = verify_bundle(signed, regenerate=sampled + 100, log=lines.append)
+    assert capped.ok, capped.failures
+    assert capped.regenerated == sampled
+    assert f"re-generating {sampled} items (all the bundle's sampled items; " \
+           f"{sampled + 100} asked)" in lines
+
+
 def test_cli_sign_and_verify_exit_2_naming_what_failed(bundle: Path, keys: dict[str, Path],
                                                        tmp_path: Path) -> None:
     runner = CliRunner()

@@ -100,6 +100,7 @@ def test_malformed_folder_is_refused_with_file_and_row_and_nothing_imported(proj
     (("import", "{seattle}", "--participation", "everyone"), "--participation 'everyone'"),
     (("analyze", "nope"), "no deliberation named 'nope'"),
     (("analyze", "nope", "--max-updates", "0"), "Invalid value"),
+    (("analyze", "nope", "--seed", "-1", "--single"), "Invalid value for '--seed'"),
     (("moderate", "nope", "1", "accepted"), "no deliberation named"),
     (("draft", "7", "--kind", "principle", "--file", "{tmp}/none.yaml", "--by", "x"),
      "not found"),

@@ -96,8 +96,9 @@ def verify_command(
                                                     metavar="FILE")] = None,
     regrade: Annotated[bool, typer.Option("--regrade", help="Re-run the graders on every "
                                           "item; scores must match.")] = False,
-    regenerate: Annotated[int, typer.Option("--regenerate", help="Re-generate N random "
-                                            "items with their seeds.", metavar="N")] = 0,
+    regenerate: Annotated[int, typer.Option("--regenerate", min=0, help="Re-generate N "
+                                            "random items with their seeds (every sampled "
+                                            "item if N is more).", metavar="N")] = 0,
     model: Annotated[str | None, typer.Option("--model", help="The model to re-generate "
                                               "with (default: the manifest's path).",
                                               metavar="PATH")] = None,

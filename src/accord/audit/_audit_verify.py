@@ -102,9 +102,10 @@ def verify_bundle(folder: Path | str, *, public_key: Path | str | None = None,
         public_key: the auditor's public key (PEM); None checks against the key inside.
         regrade: re-run every grader on every item; scores must agree (within
             :data:`REGRADE_TOLERANCE`) and verdicts exactly.
-        regenerate: re-generate this many randomly chosen sampled items with their seeds;
-            a local model must reproduce them exactly; an endpoint's differences are
-            reported.
+        regenerate: re-generate this many randomly chosen sampled items with their seeds
+            (0 or more; a number above the bundle's sampled items re-generates them all,
+            and the log and :attr:`Verification.regenerated` say how many); a local model
+            must reproduce them exactly; an endpoint's differences are reported.
         model: the local model to re-generate with (default: the path in the manifest;
             its files must hash as the manifest says), or the endpoint's model name.
         api_key_env: the environment variable with the endpoint's key.
@@ -116,8 +117,11 @@ def verify_bundle(folder: Path | str, *, public_key: Path | str | None = None,
 
     Raises:
         AccordError: the bundle cannot be read at all (no folder, no manifest, a manifest
-            out of canonical form).
+            out of canonical form), or ``regenerate`` is negative.
     """
+    if regenerate < 0:
+        raise AccordError(f"--regenerate {regenerate} is negative; give how many items to "
+                          "re-generate (0 or more)")
     folder = Path(folder)
     result = Verification(folder)
     manifest = read_manifest(folder)
@@ -283,7 +287,8 @@ def _regenerate(manifest: dict[str, Any], items: list[dict[str, Any]], n: int,
             return
         result.add("regenerate: model files", True, f"{len(identity.get('files', {}))} files")
         backend = load_backend(str(path), batch_size=1)
-    log(f"re-generating {len(chosen)} items")
+    log(f"re-generating {len(chosen)} items" + (
+        f" (all the bundle's sampled items; {n} asked)" if n > len(chosen) else ""))
     differ = []
     for it in chosen:
         reply = backend.generate([it["prompt"]], sampling, seeds=[it["seed"]])[0]

@@ -163,7 +163,8 @@ def list_cmd(project: ProjectOpt = Path(".")) -> None:
 @deliberate_app.command("analyze")
 def analyze_cmd(name: NameArg, project: ProjectOpt = Path("."),
                 as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-                seed: Annotated[int | None, typer.Option(help="Default: the config's.")] = None,
+                seed: Annotated[int | None, typer.Option(min=0, help="Default: the "
+                                                         "config's.")] = None,
                 single: Annotated[bool, typer.Option("--single", help="One update on all "
                                                      "votes instead of replaying the "
                                                      "history.")] = False,

@@ -43,7 +43,12 @@ from accord.review._clarity import (
     compare_versions,
 )
 from accord.review._cli import review_app
-from accord.review._driver import DriveResult, register_simulated_reviewers, simulate_over_http
+from accord.review._driver import (
+    DriveResult,
+    check_review_server,
+    register_simulated_reviewers,
+    simulate_over_http,
+)
 from accord.review._export import (
     ExportManifest,
     PreferenceFilters,
@@ -165,6 +170,7 @@ __all__ = [
     "batch_agreement",
     "batch_progress",
     "batch_spec",
+    "check_review_server",
     "check_tiers",
     "check_values",
     "clarity_report",

@@ -55,8 +55,9 @@ def batch_create(
 
 @review_app.command("canned", short_help="Store canned completions to try the app without a model.")
 def review_canned(project: ProjectOpt = Path("."),
-                  prompts: Annotated[int, typer.Option("-n", help="Prompts.")] = 20,
-                  k: Annotated[int, typer.Option("-k", help="Completions per prompt.")] = 3
+                  prompts: Annotated[int, typer.Option("-n", min=1, help="Prompts.")] = 20,
+                  k: Annotated[int, typer.Option("-k", min=1, help="Completions per prompt.")
+                               ] = 3,
                   ) -> None:
     """Store canned completions (model version 'canned') to try the review app without a
     trained model."""
@@ -75,29 +76,57 @@ def review_simulate(
     batch: Annotated[int, typer.Option(help="The batch to review.")],
     url: Annotated[str, typer.Option(help="The running server.")] = "http://127.0.0.1:8000",
     project: ProjectOpt = Path("."),
-    reviewers: Annotated[int, typer.Option("-n", help="Simulated reviewers.")] = 5,
+    reviewers: Annotated[int, typer.Option("-n", min=1, help="Simulated reviewers.")] = 5,
     seed: Annotated[int, typer.Option(help="Panel seed.")] = 0,
 ) -> None:
-    """Create simulated reviewer accounts and let them review through the HTTP API."""
+    """Create simulated reviewer accounts and let them review through the HTTP API.
+
+    The server at --url must be running (`accord serve`); it is checked before any account
+    is made. The accounts are named sim-SEED-NNN: a later run with the same --seed (another
+    batch, or a retry after a failed run) reuses them with fresh passwords. Reviews the
+    server acknowledged are kept if a run stops half-way; run again to go on.
+    """
     from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
 
     from accord.project import open_project_store
     from accord.review import (
         SimulatedReviewer,
+        check_review_server,
         make_panel,
         register_simulated_reviewers,
         simulate_over_http,
     )
 
+    check_review_server(url)
     panel = make_panel(reviewers, seed)
     with open_project_store(project) as store, store.session() as session:
         credentials = register_simulated_reviewers(session, panel)
-    with ThreadPoolExecutor(len(panel)) as pool:
-        results = list(pool.map(lambda pc: simulate_over_http(
-            url, pc[1], batch, SimulatedReviewer(pc[0], seed)), zip(panel, credentials,
-                                                                    strict=True)))
+    try:
+        with ThreadPoolExecutor(len(panel)) as pool:
+            results = list(pool.map(lambda pc: simulate_over_http(
+                url, pc[1], batch, SimulatedReviewer(pc[0], seed)), zip(panel, credentials,
+                                                                        strict=True)))
+    except httpx.HTTPStatusError as exc:
+        raise AccordError(f"the review server at {url} refused a request for batch {batch} "
+                          f"(HTTP {exc.response.status_code}: {_detail(exc.response)}); "
+                          "reviews it acknowledged are kept") from None
+    except httpx.TransportError as exc:
+        raise AccordError(f"lost the review server at {url} ({exc}); reviews it acknowledged "
+                          "are kept: run again once `accord serve` is back") from None
     done = sum(len(r.acknowledged) for r in results)
     typer.echo(f"{len(panel)} simulated reviewers submitted {done} reviews to batch {batch}")
+
+
+def _detail(response: object) -> str:
+    """The server's error message from a JSON error body, else the start of the body."""
+    try:
+        body = response.json()  # type: ignore[attr-defined]
+        detail = body.get("error") or body.get("detail")
+    except (ValueError, AttributeError):
+        detail = None
+    return str(detail) if detail else response.text[:200]  # type: ignore[attr-defined]
 
 
 @review_app.command("export", short_help="Export reviewed completions as a TRL data set.")

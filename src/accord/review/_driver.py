@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.accounts import create_user, generate_password
+from accord.accounts import User, create_user, generate_password, roles_of, set_password
+from accord.errors import AccordError
 from accord.review._agreement import CategoryInfo
 from accord.review._simulate import ReviewerProfile, SimulatedReviewer
 from accord.review._survey import PREFER_NOT_TO_SAY
+from accord.store import ConflictError
 
 CSRF_HEADER = "x-csrf-token"
 
@@ -36,14 +39,71 @@ class DriveResult:
 
 def register_simulated_reviewers(session: Session, profiles: Sequence[ReviewerProfile],
                                  ) -> list[tuple[str, str]]:
-    """Create a reviewer account flagged simulated for each profile (username = profile id,
-    lowercased); returns (username, one-time password) pairs for the driver."""
+    """A reviewer account flagged simulated for each profile (username = profile id,
+    lowercased); returns (username, one-time password) pairs for the driver.
+
+    An account of that name that the simulator made before (flagged simulated, an active
+    reviewer: an earlier run with the same panel seed, on another batch or one whose server
+    was not up) is reused with a fresh password, so the same simulated reviewer keeps one
+    id across batches and a failed run never blocks the next. Every name is checked before
+    any account is created or changed.
+
+    Raises:
+        ConflictError: a name is taken by an account that is not a simulated reviewer.
+    """
+    taken = []
+    existing = set()
+    for profile in profiles:
+        username = profile.id.lower()
+        user = session.scalars(select(User).where(User.username == username)).first()
+        if user is None:
+            continue
+        reusable = (user.is_simulated and user.is_active
+                    and "reviewer" in roles_of(session, user.id))
+        if not reusable:
+            taken.append(username)
+        existing.add(username)
+    if taken:
+        names = ", ".join(map(repr, taken))
+        which = f"username {names} is" if len(taken) == 1 else f"usernames {names} are"
+        raise ConflictError(f"{which} taken by an account that is not an active simulated "
+                            "reviewer; choose another panel --seed")
     credentials = []
     for profile in profiles:
-        password = generate_password()
-        create_user(session, profile.id.lower(), password, ["reviewer"], simulated=True)
-        credentials.append((profile.id.lower(), password))
+        username, password = profile.id.lower(), generate_password()
+        if username in existing:
+            set_password(session, username, password)
+        else:
+            create_user(session, username, password, ["reviewer"], simulated=True)
+        credentials.append((username, password))
     return credentials
+
+
+def check_review_server(base_url: str, *, timeout_s: float = 10.0) -> None:
+    """Make sure an Accord server answers at ``base_url`` (its ``/api/health``), before any
+    account is made for it.
+
+    Raises:
+        AccordError: the URL is not an http(s) URL, nothing answers there, or what answers
+            is not an Accord server.
+    """
+    hint = "start the review server first (`accord serve -p PROJECT`) and give its address " \
+           "with --url"
+    try:
+        with httpx.Client(base_url=base_url, timeout=timeout_s) as client:
+            answer = client.get("/api/health")
+    except (httpx.UnsupportedProtocol, httpx.InvalidURL) as exc:
+        raise AccordError(f"--url {base_url!r} is not a usable http(s) URL ({exc}); give "
+                          "the review server's address, e.g. http://127.0.0.1:8000") from None
+    except httpx.TransportError as exc:
+        raise AccordError(f"no review server answers at {base_url} ({exc}); {hint}") from None
+    try:
+        healthy = answer.status_code == 200 and answer.json().get("status") == "ok"
+    except (ValueError, AttributeError):
+        healthy = False
+    if not healthy:
+        raise AccordError(f"{base_url} answered HTTP {answer.status_code} to /api/health: not "
+                          f"an Accord review server; {hint}")
 
 
 def simulate_over_http(base_url: str, credentials: tuple[str, str], batch_id: int,

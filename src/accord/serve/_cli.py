@@ -13,8 +13,8 @@ def serve_command(
                                           "(accord.toml; its store, unless "
                                           "ACCORD_DATABASE_URL is set).")] = Path("."),
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    workers: Annotated[int, typer.Option(help="uvicorn worker processes.")] = 1,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes.")] = 1,
     model: Annotated[list[str] | None, typer.Option(
         "--model", metavar="MODEL",
         help="Serve this model (repeatable): a model version name, a saved model "

@@ -7,6 +7,7 @@ state, never the environment.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from collections.abc import Callable
@@ -15,6 +16,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from accord.accounts import ensure_admin
+from accord.errors import AccordError
 from accord.project import database_url_of, load_project
 from accord.review import ReviewSettings
 
@@ -67,10 +69,55 @@ def app_from_env() -> FastAPI:
     return app_from_project(Path(os.environ.get(PROJECT_ENV, ".")), models)
 
 
+def check_can_listen(host: str, port: int) -> None:
+    """Bind ``host``:``port`` the way uvicorn will (every address the host resolves to,
+    address reuse on), then let go, so that a bad host, a port out of range, a port in use
+    or one needing privileges is a clear error before anything starts — not uvicorn's
+    logged error, or a server that never listens. (Another process may still take the port
+    in the moment between; uvicorn then reports that itself.)
+
+    Raises:
+        AccordError: naming the host and port, and why.
+    """
+    import socket
+
+    where = f"{host}:{port}"
+    if not 1 <= port <= 65535:
+        raise AccordError(f"cannot serve on {where}: the port must be 1 to 65535")
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM,
+                                   flags=socket.AI_PASSIVE)
+    except (socket.gaierror, UnicodeError, ValueError) as exc:
+        raise AccordError(f"cannot serve on {where}: the host does not resolve to an address "
+                          f"here ({exc}); give --host an address of this machine, e.g. "
+                          "127.0.0.1 or 0.0.0.0") from None
+    for family, kind, proto, _, address in infos:
+        try:
+            with socket.socket(family, kind, proto) as sock:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind(address)
+        except OSError as exc:
+            why = {errno.EADDRINUSE: "the port is in use (another server?); choose another "
+                                     "--port or stop that server",
+                   errno.EACCES: "permission denied (ports below 1024 need privileges); "
+                                 "choose another --port",
+                   errno.EADDRNOTAVAIL: "the address is not one of this machine's; give "
+                                        "--host an address of this machine, e.g. 127.0.0.1 "
+                                        "or 0.0.0.0"}.get(exc.errno, exc.strerror or str(exc))
+            raise AccordError(f"cannot serve on {where}: {why}") from None
+
+
 def serve(project_dir: Path, *, host: str, port: int, workers: int,
           echo: Callable[[str], None], models: list[str] | None = None) -> None:
     """Migrate the store, make the first admin if there is none (its one-time password goes
-    to ``echo`` — the terminal — and nowhere else), then run uvicorn until stopped."""
+    to ``echo`` — the terminal — and nowhere else), then run uvicorn until stopped.
+
+    Raises:
+        AccordError: the project is not usable, or ``host``:``port`` cannot be listened on
+            (checked before the store is touched; see :func:`check_can_listen`).
+    """
     import uvicorn
 
     from accord.customize import CustomizeSettings
@@ -79,6 +126,7 @@ def serve(project_dir: Path, *, host: str, port: int, workers: int,
     project = load_project(project_dir)
     project.section("review", ReviewSettings)  # a typo in [review] fails before serving
     project.section("customize", CustomizeSettings)
+    check_can_listen(host, port)
     store = open_store(url=database_url_of(project))
     try:
         with store.session() as session:
