@@ -233,7 +233,7 @@ def _file_in_traceback(exc: BaseException) -> str | None:
     """The file an error was reading, found in its traceback: an open file object, else a
     path held by a local called ``path``/``file``/..., innermost frame first."""
     import io
-    from pathlib import PurePath
+    from pathlib import Path, PurePath
 
     frames = []
     tb = exc.__traceback__
@@ -248,7 +248,8 @@ def _file_in_traceback(exc: BaseException) -> str | None:
     for frame in reversed(frames):
         for key in ("path", "file", "filename", "source", "src", "self"):
             value = frame.f_locals.get(key)
-            if isinstance(value, PurePath):
+            # A name that is not an existing file is a stale local, not what was read.
+            if isinstance(value, PurePath) and Path(value).is_file():
                 return str(value)
     return None
 

@@ -43,6 +43,8 @@ def setup(root: Path) -> dict[str, str]:
     (root / "binary-file").write_bytes(b"\xff\xfe\x00x")
     (root / "empty.yaml").write_text("")
     (root / "fake.gguf").write_bytes(b"\xcd\xda not a model")
+    (root / "adapter").mkdir()
+    (root / "adapter" / "adapter_config.json").write_text("{bad")
     (root / "lin").mkdir()
     (root / "lin" / "lineage.json").write_text("[1")
     (root / "not-a-db").write_text("this is not an SQLite database, just text\n" * 40)
@@ -406,6 +408,28 @@ CASES = [
         "error: {root}/fake.gguf is not a GGUF file (it does not start with the GGUF magic "
         "bytes)",
         id="eval_a_gguf_that_is_not_one",
+    ),
+    pytest.param(
+        ["model", "merge", "{root}/adapter", "--out", "{root}/merged"],
+        2,
+        "error: {root}/adapter/adapter_config.json: not a JSON file (Expecting property name "
+        "enclosed in double quotes: line 1 column 2 (char 1)); is {root}/adapter an adapter "
+        "folder Accord or PEFT wrote?",
+        id="model_merge_bad_adapter_config",
+    ),
+    pytest.param(
+        ["customize", "attack", "smollm2", "--spec", str(DEMO / "spec"), "--out",
+         "{root}/a-file"],
+        2,
+        "error: --out {root}/a-file exists and is not an earlier attack result; choose a new "
+        "file (it would be overwritten)",
+        id="customize_attack_out_would_overwrite_a_file",
+    ),
+    pytest.param(
+        ["customize", "attack", "smollm2", "--spec", str(DEMO / "spec"), "--out", "{root}/od"],
+        2,
+        "error: --out {root}/od is a folder; give a file name for the JSON result",
+        id="customize_attack_out_is_a_folder",
     ),
     pytest.param(
         ["run", "{root}/nope"],

@@ -169,6 +169,23 @@ def profiles_list(username: UserArg, project: ProjectOpt = Path(".")) -> None:
                                                           p.settings.items()) or "defaults"))
 
 
+def _check_result_path(out: Path) -> None:
+    """Refuse ``--out`` before the attack runs: a folder, or an existing file that is not
+    an earlier attack result (it would be lost)."""
+    from accord.errors import AccordError
+
+    if out.is_dir():
+        raise AccordError(f"--out {out} is a folder; give a file name for the JSON result")
+    if out.exists():
+        try:
+            earlier = json.loads(out.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            earlier = None
+        if not (isinstance(earlier, dict) and {"figures", "attacks"} <= earlier.keys()):
+            raise AccordError(f"--out {out} exists and is not an earlier attack result; "
+                              "choose a new file (it would be overwritten)")
+
+
 @customize_app.command("attack")
 def attack(model: Annotated[str, typer.Argument(help="A saved model folder, or `smollm2` "
                                                 "(SmolLM2-135M-Instruct, offline).")],
@@ -186,7 +203,8 @@ def attack(model: Annotated[str, typer.Argument(help="A saved model folder, or `
                help="Comma-separated grader names that judge violations (not:NAME fires "
                "when NAME says no); default: graders the screens do not use.")] = None,
            max_new_tokens: Annotated[int, typer.Option(help="Tokens per answer.")] = 64,
-           out: Annotated[Path | None, typer.Option(help="Write the JSON result here.")] = None,
+           out: Annotated[Path | None, typer.Option(help="Write the JSON result here (a new file, "
+                                             "or an earlier result to replace).")] = None,
            seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0) -> None:
     """Run the attack suite against a model under enforcement; print the figures."""
     from accord.customize import ChatService, CustomizeSettings, load_runner
@@ -198,6 +216,8 @@ def attack(model: Annotated[str, typer.Argument(help="A saved model folder, or `
     allowed = ("auto", "world", "real", "world+real", "none")
     if screens not in allowed:
         raise AccordError(f"--screens {screens!r}: allowed: {', '.join(allowed)}")
+    if out is not None:
+        _check_result_path(out)
     entries = load_suites(suite)
     checks = judge_from_names([n.strip() for n in judge.split(",") if n.strip()]) \
         if judge else None

@@ -47,6 +47,8 @@ def _figures(name: str, figures: dict[str, Any]) -> str:
 
 
 def _read_jsonl(path: Path, *, need_label: bool) -> list[dict[str, Any]]:
+    if path.is_dir():
+        raise AccordError(f"{path}: is a folder; give a JSONL file")
     if not path.is_file():
         raise AccordError(f"{path}: no such file")
     rows = []

@@ -68,10 +68,18 @@ def read_lineage(adapter_dir: str | Path) -> dict[str, Any]:
         raise AccordError(f"{adapter_dir} is not a LoRA adapter folder (no "
                           f"{ADAPTER_CONFIG}); give the model/ folder of a stage trained "
                           "with lora")
-    path = adapter_dir / LINEAGE
-    if path.is_file():
-        return json.loads(path.read_text())
-    peft_cfg = json.loads((adapter_dir / ADAPTER_CONFIG).read_text())
+    lineage = adapter_dir / LINEAGE
+    source = lineage if lineage.is_file() else adapter_dir / ADAPTER_CONFIG
+    try:
+        data = json.loads(source.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise AccordError(f"{source}: not a JSON file ({exc}); is {adapter_dir} an adapter "
+                          "folder Accord or PEFT wrote?") from None
+    if not isinstance(data, dict):
+        raise AccordError(f"{source}: expected a JSON object")
+    if source == lineage:
+        return data
+    peft_cfg = data
     return {"base_model": {"path": peft_cfg.get("base_model_name_or_path")},
             "task": peft_cfg.get("task_type") or "CAUSAL_LM"}
 
