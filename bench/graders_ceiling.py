@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from _rounds import add_rounds_argument, run_rounds
-from accord.graders import as_exchanges, data_dir, get_grader, load_head
+from accord.graders import as_exchanges, data_dir, get_grader, load_head, token_counts
 from graders_speed import SUBJECT, _texts
 
 D, FF, LAYERS = 384, 1536, 6
@@ -97,8 +97,6 @@ def main() -> None:
     if len(texts) < args.n * (args.rounds + 1):
         raise SystemExit(f"need {args.n * (args.rounds + 1)} distinct texts, have {len(texts)}")
     cuts = sorted({load_head(name).max_tokens for name in SUBJECT})
-    from accord.graders._embed import token_counts
-
     counts = token_counts(texts, max(cuts))
     per_text = statistics.fmean(text_flops(counts, cuts))
     graders = [get_grader(name) for name in SUBJECT]

@@ -472,14 +472,3 @@ def test_only_input_errors_are_turned_into_messages() -> None:
     assert input_error_message(OSError("no file named")) is None  # no path: not an input's
     missing = FileNotFoundError(2, "No such file or directory", "x.jsonl")
     assert input_error_message(missing) == "x.jsonl: no such file or folder"
-
-
-def test_a_report_path_that_is_a_folder_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
-    from accord.errors import AccordError
-    from accord.report._build import write_report
-
-    folder = tmp_path / "out"
-    folder.mkdir()
-    with pytest.raises(AccordError, match="is a folder"):
-        write_report(folder, "t", "s", [])
-    assert list(tmp_path.iterdir()) == [folder] and not list(folder.iterdir())

@@ -8,9 +8,11 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pytest
 from markupsafe import Markup
 from matplotlib.figure import Figure
 
+from accord.errors import AccordError
 from accord.report import Section, image, image_bytes, paragraph, table, write_report
 
 
@@ -117,3 +119,11 @@ def test_writing_again_replaces_the_report(tmp_path: Path) -> None:
     html, page = _parse(out)
     assert page.headings == ["Two"] and "old" not in html and "Second" in html
     assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html"]
+
+
+def test_a_report_path_that_is_a_folder_is_refused_and_leaves_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(AccordError, match="is a folder"):
+        write_report(folder, "t", "s", [])
+    assert list(tmp_path.iterdir()) == [folder] and not list(folder.iterdir())

@@ -43,7 +43,7 @@ from accord.graders._classifiers import (
 )
 from accord.graders._cli import graders_app
 from accord.graders._datasets import data_dir
-from accord.graders._embed import embed
+from accord.graders._embed import embed, token_counts
 from accord.graders._features import xstest_string_match
 from accord.graders._heads import REAL_GRADERS, Head, HeadGrader, load_head
 from accord.graders._inventory import inventory_matchers, sentences
@@ -125,6 +125,7 @@ __all__ = [
     "screen_style_pattern",
     "sentences",
     "sentiment_compounds",
+    "token_counts",
     "unregister_grader",
     "validate_params",
     "xstest_string_match",
