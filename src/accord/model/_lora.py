@@ -79,9 +79,8 @@ def read_lineage(adapter_dir: str | Path) -> dict[str, Any]:
         raise AccordError(f"{source}: expected a JSON object")
     if source == lineage:
         return data
-    peft_cfg = data
-    return {"base_model": {"path": peft_cfg.get("base_model_name_or_path")},
-            "task": peft_cfg.get("task_type") or "CAUSAL_LM"}
+    return {"base_model": {"path": data.get("base_model_name_or_path")},
+            "task": data.get("task_type") or "CAUSAL_LM"}
 
 
 def write_lineage(adapter_dir: str | Path, base_dir: str | Path, adapter: Mapping[str, Any],

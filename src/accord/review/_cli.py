@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from accord.errors import AccordError
+
+if TYPE_CHECKING:
+    import httpx
 
 review_app = typer.Typer(help="Human review: batches, simulated reviewers, transparency.",
                          no_args_is_help=True)
@@ -119,14 +122,14 @@ def review_simulate(
     typer.echo(f"{len(panel)} simulated reviewers submitted {done} reviews to batch {batch}")
 
 
-def _detail(response: object) -> str:
+def _detail(response: httpx.Response) -> str:
     """The server's error message from a JSON error body, else the start of the body."""
     try:
-        body = response.json()  # type: ignore[attr-defined]
+        body = response.json()
         detail = body.get("error") or body.get("detail")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError):  # not JSON, or JSON but not an object
         detail = None
-    return str(detail) if detail else response.text[:200]  # type: ignore[attr-defined]
+    return str(detail) if detail else response.text[:200]
 
 
 @review_app.command("export", short_help="Export reviewed completions as a TRL data set.")
